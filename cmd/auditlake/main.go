@@ -1,0 +1,265 @@
+// Command auditlake turns Databricks audit logs into queryable bronze/silver/gold tables.
+// Run `auditlake --help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/app"
+	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		var quiet silentError
+		if !errors.As(err, &quiet) {
+			fmt.Fprintln(os.Stderr, "auditlake:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// silentError is an error whose message was already printed.
+type silentError struct{ error }
+
+type globals struct {
+	data     string
+	logLevel string
+}
+
+func (g *globals) env() app.Env {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(g.logLevel)); err != nil {
+		lvl = slog.LevelWarn
+	}
+	return app.Env{Data: g.data, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))}
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "auditlake",
+		Short: "Databricks audit logs as exactly-once bronze/silver/gold tables in DuckDB",
+		Long: `auditlake ingests the audit logs Databricks delivers (S3/GCS delivery JSON, Azure diagnostic
+records, system.access.audit exports) into one DuckDB database with three faces:
+  silver.audit            the columns of system.access.audit
+  gold.<service>          one view per service, request_params as a struct (gold.clusters, ...)
+  Databricks<Table>       Azure Log Analytics names (DatabricksClusters, DatabricksJobs, ...)
+
+Start with:  auditlake demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.data, "data", app.DefaultData, "data directory (holds the database)")
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.AddCommand(demoCmd(g), generateCmd(g), ingestCmd(g), queryCmd(g), replayCmd(g), checkCmd(g))
+	return root
+}
+
+// progress returns a byte progress callback drawing a bar on stderr when it is a terminal.
+func progress(desc string, bytes bool) (func(done, total int64), func()) {
+	if !term.IsTerminal(int(os.Stderr.Fd())) {
+		return nil, func() {}
+	}
+	var bar *progressbar.ProgressBar
+	update := func(done, total int64) {
+		if bar == nil {
+			opts := []progressbar.Option{
+				progressbar.OptionSetWriter(os.Stderr),
+				progressbar.OptionSetDescription(desc),
+				progressbar.OptionSetWidth(30),
+				progressbar.OptionThrottle(100 * time.Millisecond),
+				progressbar.OptionShowElapsedTimeOnFinish(),
+				progressbar.OptionClearOnFinish(),
+			}
+			if bytes {
+				opts = append(opts, progressbar.OptionShowBytes(true))
+			} else {
+				opts = append(opts, progressbar.OptionShowCount())
+			}
+			bar = progressbar.NewOptions64(total, opts...)
+		}
+		_ = bar.Set64(done)
+	}
+	finish := func() {
+		if bar != nil {
+			_ = bar.Finish()
+		}
+	}
+	return update, finish
+}
+
+func demoCmd(g *globals) *cobra.Command {
+	var o app.DemoOptions
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Generate the seed scenario, ingest it and print the cluster-spike investigation",
+		Long: `demo generates December 2019 audit logs of three workspaces (the seed scenario: a Saturday with
+714 cluster creates caused by a runaway job), ingests them into --data and prints the analyses
+that find the job and its owner. Running it again reuses the generated files and ingests nothing new.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			prog, done := progress("ingesting", true)
+			gprog, gdone := progress("generating", false)
+			o.Progress = prog
+			o.GenProgress = func(d, t int64) {
+				if gprog != nil {
+					gprog(d, t)
+					if d >= t {
+						gdone()
+					}
+				}
+			}
+			defer done()
+			return app.Demo(cmd.Context(), g.env(), o, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().Int64Var(&o.Seed, "seed", 1, "generator seed")
+	c.Flags().IntVar(&o.EventsPerDay, "events-per-day", 2000, "background events per workspace and weekday")
+	return c
+}
+
+func ingestCmd(g *globals) *cobra.Command {
+	var o app.IngestOptions
+	c := &cobra.Command{
+		Use:   "ingest --source PATH",
+		Short: "Ingest delivered audit logs from a folder, exactly once",
+		Long: `ingest walks the source (a folder or file:// URL, in Databricks' delivery layout
+workspaceId=<id>/date=<yyyy-mm-dd>/*.json or any layout of .json/.jsonl files, gzip or zstd
+compressed or not), and ingests every new or changed file version exactly once. A file rewritten
+with more lines ends with exactly its new content. Malformed lines go to bronze.quarantine with
+their line number; the rest of the file is ingested. With --watch it keeps polling.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			if o.Watch {
+				o.OnRun = func(s ingest.Summary, err error) {
+					if err != nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), "ingest run failed:", err)
+						return
+					}
+					if s.Ingested > 0 || s.Failed > 0 {
+						fmt.Fprintln(out, time.Now().UTC().Format(time.RFC3339), app.SummaryLine(s))
+					}
+				}
+				_, err := app.Ingest(cmd.Context(), g.env(), o)
+				return err
+			}
+			prog, done := progress("ingesting", true)
+			o.Progress = prog
+			sum, err := app.Ingest(cmd.Context(), g.env(), o)
+			done()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(out, app.SummaryLine(sum))
+			for _, e := range sum.Errors {
+				fmt.Fprintln(cmd.ErrOrStderr(), "  not ingested:", e)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&o.Source, "source", "", "folder or file:// URL to ingest (required)")
+	c.Flags().BoolVar(&o.Watch, "watch", false, "keep polling the source until interrupted")
+	c.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "poll interval with --watch")
+	_ = c.MarkFlagRequired("source")
+	return c
+}
+
+func queryCmd(g *globals) *cobra.Command {
+	var format, file string
+	c := &cobra.Command{
+		Use:   `query [--format table|csv|json] "SQL"`,
+		Short: "Run a SQL query on the tables (read-only)",
+		Long: `query runs one SQL query on the database in --data, read-only, and prints the result.
+The query comes as the argument, from -f FILE, or from standard input.
+Tables: silver.audit, gold.<service> (gold.clusters, gold.jobs, ...), Databricks<Table> views,
+bronze.files (the ledger), bronze.quarantine.`,
+		Example: `  auditlake query "SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1"
+  auditlake query --format csv -f analysis.sql`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			q, err := readQuery(cmd.InOrStdin(), args, file)
+			if err != nil {
+				return err
+			}
+			return app.Query(cmd.Context(), g.env(), q, format, cmd.OutOrStdout())
+		},
+	}
+	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
+	c.Flags().StringVarP(&file, "file", "f", "", "read the query from a file")
+	return c
+}
+
+func readQuery(stdin io.Reader, args []string, file string) (string, error) {
+	switch {
+	case len(args) == 1 && file != "":
+		return "", errors.New("give the query as an argument or with -f, not both")
+	case len(args) == 1:
+		return args[0], nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		return string(b), err
+	}
+	b, err := io.ReadAll(stdin)
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", errors.New("no query: give it as an argument, with -f FILE, or on standard input")
+	}
+	return string(b), nil
+}
+
+func replayCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay",
+		Short: "Rebuild silver and gold from bronze",
+		Long:  "replay drops silver.audit and the gold views and rebuilds them from the raw records kept in bronze, in one transaction.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			start := time.Now()
+			st, err := app.Replay(cmd.Context(), g.env())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "replayed %d files, %d records in %.2f s", st.Files, st.Records, time.Since(start).Seconds())
+			if st.Errors > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), " (%d bronze records no longer decode)", st.Errors)
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return nil
+		},
+	}
+}
+
+func checkCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Verify rows(bronze) = rows(silver) = Σ rows(gold) and the ledger",
+		Long:  "check verifies the medallion invariants and the ledger, prints a report, and exits non-zero on a violation.",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := app.Check(cmd.Context(), g.env(), cmd.OutOrStdout())
+			if errors.Is(err, app.ErrCheckFailed) {
+				return silentError{err}
+			}
+			return err
+		},
+	}
+}

@@ -1,0 +1,395 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/medallion"
+	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Options configure an Ingester.
+type Options struct {
+	// DB is the database to write to. Required.
+	DB *store.DB
+	// Source is the bucket to read from. Required.
+	Source *source.Bucket
+	// Logger receives lifecycle and per-batch messages. Default: discard.
+	Logger *slog.Logger
+	// Progress, when set, is called after each decoded object with the bytes done and the total
+	// bytes of the objects this run ingests.
+	Progress func(done, total int64)
+	// BatchBytes bounds the object bytes committed in one transaction. Default 64 MiB.
+	BatchBytes int64
+	// Workers is the number of objects decoded in parallel. Default runtime.GOMAXPROCS(0).
+	Workers int
+	// ReadAttempts is how often an object read is tried before it is reported. Default 3.
+	ReadAttempts int
+	// RetryBackoff is the wait before the second attempt; it doubles after that. Default 200ms.
+	RetryBackoff time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Summary describes one ingestion run.
+type Summary struct {
+	Objects     int64         // objects in the source
+	Ingested    int64         // new or changed object versions committed
+	Rewritten   int64         // of those, objects that replaced an earlier version
+	Unchanged   int64         // objects whose bytes equal the ingested version (touched only)
+	Failed      int64         // objects that could not be read (see Errors)
+	Lines       int64         // non-empty lines read
+	Records     int64         // records committed to silver
+	Quarantined int64         // lines or records sent to bronze.quarantine
+	Bytes       int64         // object bytes read
+	Duration    time.Duration //
+	Errors      []error       // one per failed object
+}
+
+// Ingester ingests one source into one database.
+type Ingester struct {
+	opts   Options
+	log    *slog.Logger
+	mu     sync.Mutex // one run at a time
+	cat    *medallion.Catalog
+	viewed bool
+}
+
+// New returns an Ingester.
+func New(opts Options) (*Ingester, error) {
+	if opts.DB == nil || opts.Source == nil {
+		return nil, errors.New("ingest: DB and Source are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BatchBytes <= 0 {
+		opts.BatchBytes = 64 << 20
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.ReadAttempts <= 0 {
+		opts.ReadAttempts = 3
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = 200 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Ingester{opts: opts, log: opts.Logger}, nil
+}
+
+// ledgerEntry is what the ledger knows of a path.
+type ledgerEntry struct {
+	fileID  int64
+	size    int64
+	modTime time.Time
+	etag    string
+	sha256  string
+}
+
+// job is one object version to ingest.
+type job struct {
+	obj    source.Object
+	fileID int64
+	prev   *ledgerEntry // nil for a new path
+}
+
+// Once ingests every new or changed object of the source and returns what it did. Errors
+// reading single objects are reported in the summary; the returned error means the run itself
+// could not go on (database, listing, cancellation).
+func (in *Ingester) Once(ctx context.Context) (Summary, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	start := time.Now()
+	var sum Summary
+	if err := in.prepare(ctx); err != nil {
+		return sum, err
+	}
+	objs, err := in.opts.Source.List(ctx)
+	if err != nil {
+		return sum, err
+	}
+	sum.Objects = int64(len(objs))
+	ledger, nextID, err := in.loadLedger(ctx)
+	if err != nil {
+		return sum, err
+	}
+	var jobs []job
+	var total int64
+	for _, o := range objs {
+		prev, ok := ledger[o.URL]
+		if ok && prev.size == o.Size && prev.modTime.Equal(o.ModTime) && prev.etag == o.ETag {
+			continue
+		}
+		j := job{obj: o}
+		if ok {
+			p := prev
+			j.prev, j.fileID = &p, p.fileID
+		} else {
+			j.fileID = nextID
+			nextID++
+		}
+		jobs = append(jobs, j)
+		total += o.Size
+	}
+	if len(jobs) == 0 {
+		sum.Duration = time.Since(start)
+		return sum, nil
+	}
+	in.log.Debug("ingest run", "objects", len(objs), "changed", len(jobs), "bytes", total)
+
+	// Decoding runs ahead of committing by one batch: workers fill batch n+1 while the writer
+	// commits batch n.
+	batches := make(chan []*decoded, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	var done int64
+	var progMu sync.Mutex
+	g.Go(func() error {
+		defer close(batches)
+		for lo := 0; lo < len(jobs); {
+			hi, size := lo, int64(0)
+			for hi < len(jobs) && (hi == lo || size+jobs[hi].obj.Size <= in.opts.BatchBytes) {
+				size += jobs[hi].obj.Size
+				hi++
+			}
+			out := make([]*decoded, hi-lo)
+			dg, dctx := errgroup.WithContext(gctx)
+			dg.SetLimit(in.opts.Workers)
+			for i := lo; i < hi; i++ {
+				dg.Go(func() error {
+					out[i-lo] = in.decodeWithRetry(dctx, jobs[i])
+					if in.opts.Progress != nil {
+						progMu.Lock()
+						done += jobs[i].obj.Size
+						in.opts.Progress(done, total)
+						progMu.Unlock()
+					}
+					return dctx.Err()
+				})
+			}
+			if err := dg.Wait(); err != nil {
+				return err
+			}
+			select {
+			case batches <- out:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			lo = hi
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for b := range batches {
+			if err := in.commit(gctx, b, &sum); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	err = g.Wait()
+	sum.Duration = time.Since(start)
+	if err != nil {
+		return sum, err
+	}
+	in.log.Info("ingest run done", "objects", sum.Objects, "ingested", sum.Ingested, "rows", sum.Records,
+		"quarantined", sum.Quarantined, "failed", sum.Failed, "duration", sum.Duration)
+	return sum, nil
+}
+
+// Watch runs Once now and then every interval until ctx ends. Each run's summary goes to fn;
+// a failed run is logged and retried at the next tick.
+func (in *Ingester) Watch(ctx context.Context, interval time.Duration, fn func(Summary, error)) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		sum, err := in.Once(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if fn != nil {
+			fn(sum, err)
+		}
+		if err != nil {
+			in.log.Warn("ingest run failed, will retry", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// prepare loads the catalog and makes sure the Log Analytics views exist.
+func (in *Ingester) prepare(ctx context.Context) error {
+	if in.cat != nil {
+		return nil
+	}
+	return in.opts.DB.Write(ctx, func(tx *store.Tx) error {
+		cat, err := medallion.LoadCatalog(tx)
+		if err != nil {
+			return err
+		}
+		if err := medallion.EnsureViews(tx); err != nil {
+			return err
+		}
+		in.cat = cat
+		return nil
+	})
+}
+
+func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int64, error) {
+	rows, err := in.opts.DB.QueryContext(ctx, "SELECT file_id, path, size, mod_time, coalesce(etag, ''), sha256 FROM bronze.files")
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading ledger: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]ledgerEntry{}
+	var next int64 = 1
+	for rows.Next() {
+		var e ledgerEntry
+		var path string
+		var mt *time.Time
+		if err := rows.Scan(&e.fileID, &path, &e.size, &mt, &e.etag, &e.sha256); err != nil {
+			return nil, 0, err
+		}
+		if mt != nil {
+			e.modTime = mt.UTC()
+		}
+		m[path] = e
+		if e.fileID >= next {
+			next = e.fileID + 1
+		}
+	}
+	return m, next, rows.Err()
+}
+
+// commit writes one batch of decoded objects in one transaction.
+func (in *Ingester) commit(ctx context.Context, batch []*decoded, sum *Summary) error {
+	var live []*decoded
+	for _, d := range batch {
+		switch {
+		case d.err != nil:
+			sum.Failed++
+			sum.Errors = append(sum.Errors, d.err)
+			in.log.Warn("object not ingested, will retry next run", "key", d.job.obj.URL, "err", d.err)
+		default:
+			live = append(live, d)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	now := in.opts.Now().UTC().Truncate(time.Microsecond)
+	var add Summary
+	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
+		add = Summary{}
+		silver, err := medallion.NewSilverWriter(tx, in.cat)
+		if err != nil {
+			return err
+		}
+		blocks, err := tx.Appender("bronze", "blocks")
+		if err != nil {
+			return err
+		}
+		quar, err := tx.Appender("bronze", "quarantine")
+		if err != nil {
+			return err
+		}
+		for _, d := range live {
+			o := d.job.obj
+			if p := d.job.prev; p != nil {
+				if p.sha256 == d.sha256 {
+					// Same bytes, new mtime: only the ledger's idea of the version changes.
+					add.Unchanged++
+					if err := tx.Exec("UPDATE bronze.files SET size = ?, mod_time = ?, etag = ? WHERE file_id = ?",
+						o.Size, o.ModTime, nullStr(o.ETag), d.job.fileID); err != nil {
+						return err
+					}
+					continue
+				}
+				add.Rewritten++
+				if err := tx.Exec(`DELETE FROM silver.audit WHERE source_file = ?;`, o.URL); err != nil {
+					return fmt.Errorf("removing previous version of %s: %w", o.URL, err)
+				}
+				if err := tx.Exec(`DELETE FROM bronze.blocks WHERE file_id = ?`, d.job.fileID); err != nil {
+					return err
+				}
+				if err := tx.Exec(`DELETE FROM bronze.quarantine WHERE file_id = ?`, d.job.fileID); err != nil {
+					return err
+				}
+				if err := tx.Exec(`UPDATE bronze.files SET size = ?, mod_time = ?, etag = ?, sha256 = ?, format = ?,
+					lines = ?, records = ?, quarantined = ?, versions = versions + 1, ingested_at = ? WHERE file_id = ?`,
+					o.Size, o.ModTime, nullStr(o.ETag), d.sha256, string(d.format), d.lines, int64(len(d.events)),
+					int64(len(d.quarantine)), now, d.job.fileID); err != nil {
+					return err
+				}
+			} else {
+				var date any
+				if !o.Date.IsZero() {
+					date = o.Date
+				}
+				if err := tx.Exec(`INSERT INTO bronze.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+					d.job.fileID, o.URL, o.Size, o.ModTime, nullStr(o.ETag), d.sha256, string(d.format),
+					nullStr(o.WorkspaceID), date, d.lines, int64(len(d.events)), int64(len(d.quarantine)), now, now); err != nil {
+					return fmt.Errorf("recording %s in the ledger: %w", o.URL, err)
+				}
+			}
+			if err := medallion.AppendBlocks(blocks, d.job.fileID, d.format, d.blocks); err != nil {
+				return err
+			}
+			origin := medallion.Origin{File: o.URL, Format: d.format, IngestedAt: now}
+			for i := range d.events {
+				if err := silver.Append(&d.events[i], origin); err != nil {
+					return fmt.Errorf("%s: %w", o.URL, err)
+				}
+			}
+			for _, q := range d.quarantine {
+				var rec any
+				if q.record >= 0 {
+					rec = int32(q.record)
+				}
+				if err := quar.Append(int32(d.job.fileID), o.URL, int32(q.line), rec, q.reason, q.raw, now); err != nil {
+					return err
+				}
+			}
+			add.Ingested++
+			add.Lines += d.lines
+			add.Records += int64(len(d.events))
+			add.Quarantined += int64(len(d.quarantine))
+			add.Bytes += o.Size
+		}
+		return in.cat.Commit(tx)
+	})
+	if err != nil {
+		in.cat.Rollback()
+		return fmt.Errorf("committing batch of %d objects: %w", len(live), err)
+	}
+	sum.Ingested += add.Ingested
+	sum.Rewritten += add.Rewritten
+	sum.Unchanged += add.Unchanged
+	sum.Lines += add.Lines
+	sum.Records += add.Records
+	sum.Quarantined += add.Quarantined
+	sum.Bytes += add.Bytes
+	in.log.Debug("batch committed", "objects", len(live), "rows", add.Records)
+	return nil
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,255 @@
+package ingest_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/medallion"
+	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/store/storetest"
+	"github.com/stretchr/testify/require"
+)
+
+// line is one delivery-format record; n makes it unique.
+func line(n int, service, action string) string {
+	return fmt.Sprintf(`{"version":"2.0","auditLevel":"WORKSPACE_LEVEL","timestamp":%d,"orgId":"1234","shardName":"s","workspaceId":1234,"sourceIPAddress":"10.0.0.%d:0","userAgent":"curl/7.29.0","sessionId":null,"userIdentity":{"email":"u%d@example.com","subjectName":null},"serviceName":"%s","actionName":"%s","requestId":"req-%d","requestParams":{"cluster_name":"c-%d","num":"%d"},"response":{"statusCode":200,"errorMessage":null,"result":null}}`,
+		1577527200000+int64(n)*1000, n%250, n%7, service, action, n, n, n)
+}
+
+func lines(from, to int) string {
+	var b strings.Builder
+	for i := from; i < to; i++ {
+		b.WriteString(line(i, "clusters", "create"))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+func write(t *testing.T, dir, rel, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, rel)
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+// bump moves a file's mtime forward so a rewrite within the same clock tick is seen.
+func bump(t *testing.T, p string, d time.Duration) {
+	t.Helper()
+	st, err := os.Stat(p)
+	require.NoError(t, err)
+	require.NoError(t, os.Chtimes(p, st.ModTime().Add(d), st.ModTime().Add(d)))
+}
+
+type rig struct {
+	t   *testing.T
+	db  *store.DB
+	dir string
+	in  *ingest.Ingester
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	dir := t.TempDir()
+	db := storetest.Open(t)
+	src, err := source.Open(t.Context(), dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	in, err := ingest.New(ingest.Options{DB: db, Source: src, RetryBackoff: time.Millisecond, BatchBytes: 4 << 10})
+	require.NoError(t, err)
+	return &rig{t: t, db: db, dir: dir, in: in}
+}
+
+func (r *rig) once() ingest.Summary {
+	r.t.Helper()
+	s, err := r.in.Once(r.t.Context())
+	require.NoError(r.t, err)
+	return s
+}
+
+func (r *rig) count(q string, args ...any) int64 {
+	r.t.Helper()
+	return storetest.Count(r.t, r.db, q, args...)
+}
+
+func (r *rig) checkOK() {
+	r.t.Helper()
+	rep, err := medallion.Check(r.t.Context(), r.db)
+	require.NoError(r.t, err)
+	require.True(r.t, rep.OK(), "%+v", rep.Violations)
+}
+
+func TestIngestTwiceChangesNothing(t *testing.T) {
+	r := newRig(t)
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(0, 50))
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_b.json", lines(50, 120))
+	write(t, r.dir, "workspaceId=0/date=2019-12-28/auditlogs_c.json.gz", gz(t, lines(120, 130)))
+	write(t, r.dir, "README.txt", "not an audit object")
+
+	s := r.once()
+	require.EqualValues(t, 3, s.Objects)
+	require.EqualValues(t, 3, s.Ingested)
+	require.EqualValues(t, 130, s.Records)
+	require.EqualValues(t, 130, r.count("SELECT count(*) FROM silver.audit"))
+	require.EqualValues(t, 130, r.count("SELECT count(DISTINCT event_id) FROM silver.audit"))
+	require.EqualValues(t, 130, r.count("SELECT count(*) FROM gold.clusters WHERE request_params.cluster_name LIKE 'c-%'"))
+	require.EqualValues(t, 1, r.count("SELECT count(*) FROM bronze.files WHERE workspace_id = '0' AND partition_date = DATE '2019-12-28'"))
+	require.EqualValues(t, 130, r.count("SELECT count(*) FROM silver.audit WHERE source_ip_address NOT LIKE '%:%'"), "port suffix stripped")
+
+	s = r.once()
+	require.EqualValues(t, 0, s.Ingested)
+	require.EqualValues(t, 0, s.Unchanged, "an unchanged object is not even read again")
+	require.EqualValues(t, 130, r.count("SELECT count(*) FROM silver.audit"))
+	require.EqualValues(t, 3, r.count("SELECT count(*) FROM bronze.files"))
+	r.checkOK()
+}
+
+func TestRewrittenFileEndsWithExactlyItsNewContent(t *testing.T) {
+	r := newRig(t)
+	p := write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(0, 40))
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_b.json", lines(1000, 1010))
+	r.once()
+
+	// Databricks rewrites a delivered file with more lines.
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(0, 75))
+	bump(t, p, time.Second)
+	s := r.once()
+	require.EqualValues(t, 1, s.Ingested)
+	require.EqualValues(t, 1, s.Rewritten)
+	require.EqualValues(t, 85, r.count("SELECT count(*) FROM silver.audit"))
+	require.EqualValues(t, 75, r.count("SELECT count(*) FROM silver.audit WHERE source_file LIKE '%auditlogs_a.json'"))
+	require.EqualValues(t, 85, r.count("SELECT count(DISTINCT request_id) FROM silver.audit"))
+	require.EqualValues(t, 2, r.count("SELECT versions FROM bronze.files WHERE path LIKE '%auditlogs_a.json'"))
+
+	// A rewrite may also change or drop lines: the file still ends with exactly its content.
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(500, 505))
+	bump(t, p, 2*time.Second)
+	r.once()
+	require.EqualValues(t, 5, r.count("SELECT count(*) FROM silver.audit WHERE source_file LIKE '%auditlogs_a.json'"))
+	require.EqualValues(t, 5, r.count("SELECT count(*) FROM silver.audit WHERE request_id BETWEEN 'req-500' AND 'req-504'"))
+	require.EqualValues(t, 15, r.count("SELECT count(*) FROM silver.audit"))
+
+	// Touched but unchanged: nothing but the ledger's mtime moves.
+	bump(t, p, 3*time.Second)
+	s = r.once()
+	require.EqualValues(t, 1, s.Unchanged)
+	require.EqualValues(t, 0, s.Rewritten)
+	require.EqualValues(t, 15, r.count("SELECT count(*) FROM silver.audit"))
+	r.checkOK()
+}
+
+func TestMalformedLinesAreQuarantinedAndTheRestIngested(t *testing.T) {
+	r := newRig(t)
+	content := strings.Join([]string{
+		line(1, "jobs", "runFailed"),
+		`{"version":"2.0","timestamp":`, // truncated JSON
+		line(2, "jobs", "runStart"),
+		"",                // empty lines are skipped, but counted in line numbers
+		`not json at all`, // garbage
+		`{"version":"2.0","timestamp":1577527200000,"actionName":"x"}`, // no serviceName
+		line(3, "jobs", "runSucceeded") + "\r",                         // CRLF
+		`[1,2,3]`,
+	}, "\n") + "\n"
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/auditlogs_q.json", content)
+	s := r.once()
+	require.EqualValues(t, 3, s.Records)
+	require.EqualValues(t, 4, s.Quarantined)
+	require.EqualValues(t, 3, r.count("SELECT count(*) FROM gold.jobs"))
+
+	rows, err := r.db.QueryContext(t.Context(), "SELECT line, reason, raw FROM bronze.quarantine ORDER BY line")
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []int
+	for rows.Next() {
+		var ln int
+		var reason string
+		var raw []byte
+		require.NoError(t, rows.Scan(&ln, &reason, &raw))
+		got = append(got, ln)
+		require.Contains(t, reason, fmt.Sprintf("line %d", ln), "the reason says where")
+		require.NotEmpty(t, raw, "raw bytes kept")
+	}
+	require.Equal(t, []int{2, 5, 6, 8}, got)
+	require.EqualValues(t, 4, r.count("SELECT quarantined FROM bronze.files"))
+	require.EqualValues(t, 1, r.count("SELECT count(*) FROM bronze.quarantine WHERE reason ILIKE '%serviceName%'"))
+	r.checkOK()
+}
+
+func TestUnreadableObjectIsReportedAndRetriedNextRun(t *testing.T) {
+	r := newRig(t)
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/good.json", lines(0, 10))
+	full := gz(t, lines(10, 20))
+	p := write(t, r.dir, "workspaceId=1234/date=2019-12-28/broken.json.gz", string(full[:len(full)/2]))
+
+	s := r.once()
+	require.EqualValues(t, 1, s.Failed)
+	require.Len(t, s.Errors, 1)
+	require.Contains(t, s.Errors[0].Error(), "broken.json.gz")
+	require.EqualValues(t, 10, r.count("SELECT count(*) FROM silver.audit"))
+	require.EqualValues(t, 1, r.count("SELECT count(*) FROM bronze.files"), "a failed object stays out of the ledger")
+
+	write(t, r.dir, "workspaceId=1234/date=2019-12-28/broken.json.gz", full)
+	bump(t, p, time.Second)
+	s = r.once()
+	require.EqualValues(t, 0, s.Failed)
+	require.EqualValues(t, 20, r.count("SELECT count(*) FROM silver.audit"))
+	r.checkOK()
+}
+
+func TestReplayRebuildsIdenticalSilverAndGold(t *testing.T) {
+	r := newRig(t)
+	write(t, r.dir, "a/1.json", lines(0, 30))
+	write(t, r.dir, "a/2.json", line(99, "databrickssql", "executeFastQuery")+"\n"+
+		strings.Replace(line(98, "databrickssql", "executeAdhocQuery"), `"cluster_name"`, `"DataSourceId"`, 1)+"\n")
+	write(t, r.dir, "b/3.json", "garbage\n"+line(77, "unityCatalog", "getTable")+"\n")
+	r.once()
+	ctx := t.Context()
+	snapshot := func(name string) {
+		require.NoError(t, r.db.Write(ctx, func(tx *store.Tx) error {
+			return tx.Exec("CREATE TABLE main." + name + "_silver AS SELECT * FROM silver.audit;" +
+				"CREATE TABLE main." + name + "_gold AS SELECT * FROM gold.clusters;" +
+				"CREATE TABLE main." + name + "_sql AS SELECT * FROM gold.databrickssql")
+		}))
+	}
+	snapshot("before")
+	st, err := medallion.Replay(ctx, r.db)
+	require.NoError(t, err)
+	require.EqualValues(t, 33, st.Records)
+	require.Zero(t, st.Errors)
+	for _, q := range []string{
+		"SELECT count(*) FROM ((SELECT * FROM before_silver EXCEPT ALL SELECT * FROM silver.audit) UNION ALL (SELECT * FROM silver.audit EXCEPT ALL SELECT * FROM before_silver))",
+		"SELECT count(*) FROM ((SELECT * FROM before_gold EXCEPT ALL SELECT * FROM gold.clusters) UNION ALL (SELECT * FROM gold.clusters EXCEPT ALL SELECT * FROM before_gold))",
+		"SELECT count(*) FROM ((SELECT * FROM before_sql EXCEPT ALL SELECT * FROM gold.databrickssql) UNION ALL (SELECT * FROM gold.databrickssql EXCEPT ALL SELECT * FROM before_sql))",
+	} {
+		require.Zero(t, r.count(q), q)
+	}
+	require.EqualValues(t, 33, r.count("SELECT count(*) FROM silver.audit"))
+	r.checkOK()
+
+	// A planted inconsistency: a silver row that bronze does not hold.
+	require.NoError(t, r.db.Write(ctx, func(tx *store.Tx) error {
+		return tx.Exec("INSERT INTO silver.audit SELECT * FROM silver.audit LIMIT 1")
+	}))
+	rep, err := medallion.Check(ctx, r.db)
+	require.NoError(t, err)
+	require.False(t, rep.OK())
+	require.Contains(t, fmt.Sprint(rep.Violations), "silver.audit has 34 rows, bronze.blocks holds 33")
+}
+
+func gz(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	_, err := w.Write([]byte(s))
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	return b.String()
+}

@@ -1,0 +1,102 @@
+package medallion_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/auditlog"
+	"github.com/auditlake/auditlake/internal/medallion"
+	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/store/storetest"
+	"github.com/stretchr/testify/require"
+)
+
+func sp(s string) *string { return &s }
+
+func event(service, action string, params ...string) auditlog.Event {
+	ev := auditlog.Event{
+		Version: "2.0", Time: time.Date(2019, 12, 28, 10, 0, 0, 0, time.UTC), WorkspaceID: "1234",
+		AuditLevel: "WORKSPACE_LEVEL", ServiceName: service, ActionName: action,
+		Email: sp("ana@example.com"), EventID: "e-" + service + "-" + action + "-" + strings.Join(params, ","),
+	}
+	for i := 0; i+1 < len(params); i += 2 {
+		ev.Params = append(ev.Params, auditlog.Param{Key: params[i], Value: params[i+1]})
+	}
+	return ev
+}
+
+// appendEvents writes events to silver and commits the catalog, as ingestion does.
+func appendEvents(t *testing.T, db *store.DB, evs ...auditlog.Event) {
+	t.Helper()
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		cat, err := medallion.LoadCatalog(tx)
+		require.NoError(t, err)
+		require.NoError(t, medallion.EnsureViews(tx))
+		w, err := medallion.NewSilverWriter(tx, cat)
+		require.NoError(t, err)
+		for i := range evs {
+			require.NoError(t, w.Append(&evs[i], medallion.Origin{File: "file:///x.json", Format: auditlog.FormatDelivery, IngestedAt: time.Unix(0, 0)}))
+		}
+		return cat.Commit(tx)
+	}))
+}
+
+func TestGoldViewsEvolveWithNewKeys(t *testing.T) {
+	db := storetest.Open(t)
+	appendEvents(t, db, event("clusters", "create", "cluster_name", "a", "cluster_creator", "JOB_LAUNCHER"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.cluster_creator = 'JOB_LAUNCHER'"))
+
+	// A key never seen before extends the view; old rows read NULL for it.
+	appendEvents(t, db, event("clusters", "create", "cluster_name", "b", "autotermination_minutes", "0"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.autotermination_minutes = '0'"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.autotermination_minutes IS NULL"))
+	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters"))
+
+	// Keys differing only in case are one field: DuckDB field names are case-insensitive.
+	appendEvents(t, db,
+		event("databrickssql", "executeAdhocQuery", "dataSourceId", "x"),
+		event("databrickssql", "executeFastQuery", "DataSourceId", "y"))
+	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(request_params.dataSourceId) FROM gold.databrickssql"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.databrickssql WHERE request_params.datasourceid = 'y'"))
+	// silver keeps both keys apart.
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM silver.audit WHERE request_params['DataSourceId'] = 'y'"))
+	require.EqualValues(t, 0, storetest.Count(t, db, "SELECT count(*) FROM silver.audit WHERE request_params['dataSourceId'] = 'y'"))
+
+	// A service name with unusual spelling gets a snake_case view.
+	appendEvents(t, db, event("unityCatalog", "getTable", "full_name_arg", "main.hr.salaries"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.unity_catalog WHERE request_params.full_name_arg = 'main.hr.salaries'"))
+
+	// The Log Analytics face: every silver row is in exactly one Databricks view.
+	require.EqualValues(t, 1, storetest.Count(t, db, `SELECT count(*) FROM DatabricksClusters WHERE ActionName = 'create' AND (RequestParams->>'cluster_name') = 'b'`))
+	require.EqualValues(t, 1, storetest.Count(t, db, `SELECT count(*) FROM DatabricksUnityCatalog WHERE (Identity->>'email') = 'ana@example.com' AND OperationName = 'Microsoft.Databricks/unityCatalog/getTable'`))
+
+	r, err := medallion.Check(t.Context(), db)
+	require.NoError(t, err)
+	// Rows were appended to silver without bronze here, so exactly the bronze invariants fail.
+	require.False(t, r.OK())
+	require.EqualValues(t, 5, r.SilverRows)
+	require.EqualValues(t, 5, r.GoldRows)
+	var checks []string
+	for _, v := range r.Violations {
+		checks = append(checks, v.Check)
+	}
+	require.ElementsMatch(t, []string{"silver = bronze", "file records = silver rows"}, checks)
+}
+
+func TestSilverColumnsAreTheSystemTableFace(t *testing.T) {
+	db := storetest.Open(t)
+	rows, err := db.QueryContext(t.Context(), "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'silver' AND table_name = 'audit' ORDER BY column_index")
+	require.NoError(t, err)
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		require.NoError(t, rows.Scan(&c))
+		cols = append(cols, c)
+	}
+	require.Equal(t, []string{"event_time", "event_date", "workspace_id", "account_id", "version", "service_name",
+		"action_name", "user_identity", "source_ip_address", "user_agent", "session_id", "request_id",
+		"request_params", "response", "audit_level", "event_id", "identity_metadata", "email",
+		"source_format", "source_file", "ingested_at"}, cols)
+}

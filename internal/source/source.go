@@ -1,0 +1,153 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/gcerrors"
+)
+
+// Object is one version of a delivered object.
+type Object struct {
+	Key     string    // key inside the bucket (slash-separated)
+	URL     string    // full location, e.g. file:///data/logs/workspaceId=1/date=2019-12-01/a.json
+	Size    int64     //
+	ModTime time.Time //
+	ETag    string    // version tag when the store has one ("" for local files)
+
+	WorkspaceID string    // from a workspaceId=<id> path segment, "" when absent
+	Date        time.Time // from a date=<yyyy-mm-dd> path segment, zero when absent
+}
+
+// Bucket is a source of delivered objects.
+type Bucket struct {
+	b      *blob.Bucket
+	base   string // URL prefix of keys
+	prefix string
+}
+
+// Open opens a source given as a local path or a URL (file:///...). Other schemes come with the
+// sources issue.
+func Open(ctx context.Context, src string) (*Bucket, error) {
+	if src == "" {
+		return nil, errors.New("source: no source given")
+	}
+	u, err := url.Parse(src)
+	if err != nil || u.Scheme == "" || len(u.Scheme) == 1 { // no scheme, or a Windows drive letter
+		return openDir(src)
+	}
+	switch u.Scheme {
+	case "file":
+		return openDir(u.Path)
+	default:
+		return nil, fmt.Errorf("source %q: scheme %q is not supported yet (use a local folder or file://)", src, u.Scheme)
+	}
+}
+
+func openDir(dir string) (*Bucket, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("source %s: not a directory", dir)
+	}
+	b, err := fileblob.OpenBucket(abs, &fileblob.Options{NoTempDir: true})
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", dir, err)
+	}
+	return &Bucket{b: b, base: "file://" + filepath.ToSlash(abs) + "/"}, nil
+}
+
+// String is the source's location.
+func (b *Bucket) String() string { return b.base }
+
+// Close releases the bucket.
+func (b *Bucket) Close() error { return b.b.Close() }
+
+// suffixes are the object names that can hold audit records.
+var suffixes = []string{".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz", ".json.zst", ".jsonl.zst", ".gz", ".zst"}
+
+// IsAuditObject reports whether a key names an object that can hold audit records.
+func IsAuditObject(key string) bool {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
+		return false
+	}
+	for _, s := range suffixes {
+		if strings.HasSuffix(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// List returns every audit object of the source, sorted by key.
+func (b *Bucket) List(ctx context.Context) ([]Object, error) {
+	var out []Object
+	it := b.b.List(&blob.ListOptions{Prefix: b.prefix})
+	for {
+		o, err := it.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing %s: %w", b.base, err)
+		}
+		if o.IsDir || !IsAuditObject(o.Key) {
+			continue
+		}
+		// Microseconds: what the ledger (TIMESTAMPTZ) keeps, so a stored version compares equal.
+		obj := Object{Key: o.Key, URL: b.base + o.Key, Size: o.Size, ModTime: o.ModTime.UTC().Truncate(time.Microsecond)}
+		if len(o.MD5) > 0 {
+			obj.ETag = fmt.Sprintf("%x", o.MD5)
+		}
+		obj.WorkspaceID, obj.Date = ParseLayout(o.Key)
+		out = append(out, obj)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// Open returns the bytes of an object.
+func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	r, err := b.b.NewReader(ctx, key, nil)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s%s: %w", b.base, key, err)
+	}
+	return r, nil
+}
+
+// IsNotFound reports whether err says the object is gone (deleted between list and read).
+func IsNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+
+var (
+	wsRe   = regexp.MustCompile(`(?:^|/)workspaceId=([0-9]+)(?:/|$)`)
+	dateRe = regexp.MustCompile(`(?:^|/)date=([0-9]{4}-[0-9]{2}-[0-9]{2})(?:/|$)`)
+)
+
+// ParseLayout extracts the workspaceId=<id> and date=<yyyy-mm-dd> segments of a delivery key.
+func ParseLayout(key string) (workspaceID string, date time.Time) {
+	if m := wsRe.FindStringSubmatch(key); m != nil {
+		workspaceID = m[1]
+	}
+	if m := dateRe.FindStringSubmatch(key); m != nil {
+		date, _ = time.Parse("2006-01-02", m[1])
+	}
+	return workspaceID, date
+}

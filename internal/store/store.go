@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+	"golang.org/x/sync/semaphore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the name of the database file inside the data directory.
+const FileName = "auditlake.duckdb"
+
+// ErrNotInitialized is returned by Open with ReadOnly when the data directory holds no database.
+var ErrNotInitialized = errors.New("store: no database in the data directory (run auditlake ingest first)")
+
+// Options configure Open.
+type Options struct {
+	// Dir is the data directory; the database is Dir/auditlake.duckdb. Required.
+	Dir string
+	// Threads caps DuckDB's worker threads. Default: runtime.GOMAXPROCS(0).
+	Threads int
+	// MemoryLimit caps DuckDB's buffer memory, in DuckDB syntax ("512MB"). Default "1GB".
+	MemoryLimit string
+	// ReadOnly opens an existing database without writing (no migrations).
+	ReadOnly bool
+	// Logger receives lifecycle messages. Default: discard.
+	Logger *slog.Logger
+}
+
+// DB is the database. Writes go through Write, one at a time; reads may run concurrently.
+type DB struct {
+	db     *sql.DB
+	conn   *duckdb.Connector
+	write  *semaphore.Weighted
+	log    *slog.Logger
+	path   string
+	closed bool
+}
+
+// Open opens (creating if needed) the database in opts.Dir and brings its schema up to date.
+func Open(ctx context.Context, opts Options) (*DB, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("store: data directory not set")
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = runtime.GOMAXPROCS(0)
+	}
+	if opts.MemoryLimit == "" {
+		opts.MemoryLimit = "1GB"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	path := filepath.Join(opts.Dir, FileName)
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotInitialized, opts.Dir)
+		}
+	} else if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	dsn := path
+	if opts.ReadOnly {
+		dsn += "?access_mode=read_only"
+	}
+	init := func(execer driver.ExecerContext) error {
+		for _, q := range []string{
+			"SET TimeZone = 'UTC'",
+			"SET threads = " + strconv.Itoa(opts.Threads),
+			"SET memory_limit = " + QuoteLiteral(opts.MemoryLimit),
+			"SET preserve_insertion_order = true",
+		} {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		return nil
+	}
+	connector, err := duckdb.NewConnector(dsn, init)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	d := &DB{
+		db:    sql.OpenDB(connector),
+		conn:  connector,
+		write: semaphore.NewWeighted(1),
+		log:   opts.Logger,
+		path:  path,
+	}
+	if err := d.db.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	if !opts.ReadOnly {
+		if err := d.migrate(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// Path is the database file.
+func (d *DB) Path() string { return d.path }
+
+// Close closes the database. It is idempotent.
+func (d *DB) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	err := d.db.Close()
+	if cerr := d.conn.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// SQL returns the pool for reads. Callers must not write through it: use Write.
+func (d *DB) SQL() *sql.DB { return d.db }
+
+// QueryContext runs a read query on the pool.
+func (d *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a read query that returns one row.
+func (d *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.db.QueryRowContext(ctx, query, args...)
+}
+
+// Checkpoint writes the WAL into the database file.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	return d.Write(ctx, func(tx *Tx) error { return tx.Exec("CHECKPOINT") })
+}
+
+func (d *DB) migrate(ctx context.Context) error {
+	return d.Write(ctx, func(tx *Tx) error {
+		if err := tx.Exec(`CREATE SCHEMA IF NOT EXISTS meta;
+			CREATE TABLE IF NOT EXISTS meta.migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("creating meta.migrations: %w", err)
+		}
+		var have int64
+		if err := tx.QueryRow("SELECT coalesce(max(version), 0) FROM meta.migrations", nil, &have); err != nil {
+			return fmt.Errorf("reading schema version: %w", err)
+		}
+		names, err := fs.Glob(migrations, "migrations/*.sql")
+		if err != nil {
+			return err
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			base := strings.TrimSuffix(filepath.Base(name), ".sql")
+			num, _, ok := strings.Cut(base, "_")
+			v, err := strconv.Atoi(num)
+			if !ok || err != nil {
+				return fmt.Errorf("BUG: migration %s is not named NNNN_name.sql", name)
+			}
+			if int64(v) <= have {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return err
+			}
+			if err := tx.Exec(string(body)); err != nil {
+				return fmt.Errorf("applying migration %s: %w", base, err)
+			}
+			if err := tx.Exec("INSERT INTO meta.migrations (version, name) VALUES (?, ?)", v, base); err != nil {
+				return err
+			}
+			d.log.Info("applied migration", "migration", base)
+		}
+		return nil
+	})
+}
+
+// QuoteIdent quotes a SQL identifier for DuckDB ("a""b").
+func QuoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// QuoteLiteral quotes a SQL string literal. Only for places that cannot take arguments (SET,
+// DDL); values in queries travel as arguments.
+func QuoteLiteral(s string) string {
+	return `'` + strings.ReplaceAll(s, `'`, `''`) + `'`
+}

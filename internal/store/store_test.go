@@ -1,0 +1,68 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/store/storetest"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOpenMigratesOnceAndReopens(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	n := storetest.Count(t, db, "SELECT count(*) FROM meta.migrations")
+	require.Positive(t, n)
+	require.NoError(t, db.Close())
+	require.NoError(t, db.Close(), "Close is idempotent")
+
+	db, err = store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	defer db.Close()
+	require.Equal(t, n, storetest.Count(t, db, "SELECT count(*) FROM meta.migrations"), "reopening applies nothing twice")
+	var tz string
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT current_setting('TimeZone')").Scan(&tz))
+	require.Equal(t, "UTC", tz)
+}
+
+func TestReadOnlyNeedsExistingDatabase(t *testing.T) {
+	_, err := store.Open(t.Context(), store.Options{Dir: t.TempDir(), ReadOnly: true})
+	require.ErrorIs(t, err, store.ErrNotInitialized)
+}
+
+func TestWriteRollsBackOnError(t *testing.T) {
+	db := storetest.Open(t)
+	boom := errors.New("boom")
+	err := db.Write(t.Context(), func(tx *store.Tx) error {
+		require.NoError(t, tx.Exec("INSERT INTO meta.services VALUES (?)", "clusters"))
+		app, err := tx.Appender("meta", "services")
+		require.NoError(t, err)
+		require.NoError(t, app.Append("jobs"))
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	require.Zero(t, storetest.Count(t, db, "SELECT count(*) FROM meta.services"))
+
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		app, err := tx.Appender("meta", "services")
+		require.NoError(t, err)
+		require.NoError(t, app.Append("jobs"))
+		require.NoError(t, app.Flush())
+		var n int64
+		require.NoError(t, tx.QueryRow("SELECT count(*) FROM meta.services", nil, &n))
+		require.EqualValues(t, 1, n, "flushed appender rows are visible inside the transaction")
+		return nil
+	}))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM meta.services"))
+}
+
+func TestQuoting(t *testing.T) {
+	require.Equal(t, `"a""b"`, store.QuoteIdent(`a"b`))
+	require.Equal(t, `'it''s'`, store.QuoteLiteral(`it's`))
+	db := storetest.Open(t)
+	var s string
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT "+store.QuoteLiteral(`it's "x"`)).Scan(&s))
+	require.Equal(t, `it's "x"`, s)
+}

@@ -1,0 +1,186 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// OrderedMap is a DuckDB MAP value that keeps its keys in insertion order (for Appender rows).
+type OrderedMap = duckdb.OrderedMap
+
+// Tx is one write transaction on the single writer connection. It is valid only inside the
+// function given to Write and must not be used from other goroutines.
+type Tx struct {
+	ctx  context.Context
+	conn driver.Conn
+	apps []*duckdb.Appender
+}
+
+// Write runs fn in one transaction on the writer connection: it commits when fn returns nil and
+// rolls back otherwise. Writes are serialized: a second Write waits for the first.
+func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	if err := d.write.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	defer d.write.Release(1)
+	c, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("getting writer connection: %w", err)
+	}
+	defer c.Close()
+	return c.Raw(func(dc any) error {
+		tx := &Tx{ctx: ctx, conn: dc.(driver.Conn)}
+		if err := tx.Exec("BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		err := fn(tx)
+		if err == nil {
+			err = tx.closeAppenders()
+		} else {
+			_ = tx.closeAppenders()
+		}
+		if err != nil {
+			if rerr := tx.Exec("ROLLBACK"); rerr != nil {
+				return errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
+			}
+			return err
+		}
+		if err := tx.Exec("COMMIT"); err != nil {
+			return fmt.Errorf("committing: %w", err)
+		}
+		return nil
+	})
+}
+
+// Exec runs a statement (or several separated by semicolons, when it has no args).
+func (tx *Tx) Exec(query string, args ...any) error {
+	ex := tx.conn.(driver.ExecerContext)
+	_, err := ex.ExecContext(tx.ctx, query, named(args))
+	return err
+}
+
+// QueryRow runs a query and scans its first row into dest. It returns an error when there is no row.
+func (tx *Tx) QueryRow(query string, args []any, dest ...*int64) error {
+	var out []int64
+	err := tx.Query(query, args, func(row []driver.Value) error {
+		if out != nil {
+			return nil
+		}
+		out = make([]int64, len(row))
+		for i, v := range row {
+			n, ok := toInt64(v)
+			if !ok {
+				return fmt.Errorf("column %d: %T is not an integer", i, v)
+			}
+			out[i] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return errors.New("store: query returned no row")
+	}
+	for i := range dest {
+		*dest[i] = out[i]
+	}
+	return nil
+}
+
+// Query runs a query inside the transaction and calls fn for every row. The row slice is reused.
+func (tx *Tx) Query(query string, args []any, fn func(row []driver.Value) error) error {
+	q := tx.conn.(driver.QueryerContext)
+	rows, err := q.QueryContext(tx.ctx, query, named(args))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	row := make([]driver.Value, len(rows.Columns()))
+	for {
+		if err := rows.Next(row); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
+
+// Appender returns an appender for schema.table in this transaction. Rows become visible to
+// later statements of the transaction after Flush, and are flushed at commit.
+func (tx *Tx) Appender(schema, table string) (*Appender, error) {
+	a, err := duckdb.NewAppender(tx.conn, "", schema, table)
+	if err != nil {
+		return nil, fmt.Errorf("appender for %s.%s: %w", schema, table, err)
+	}
+	tx.apps = append(tx.apps, a)
+	return &Appender{a: a}, nil
+}
+
+func (tx *Tx) closeAppenders() error {
+	var errs []error
+	for _, a := range tx.apps {
+		if err := a.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	tx.apps = nil
+	return errors.Join(errs...)
+}
+
+// Appender appends rows to one table inside a Tx.
+type Appender struct{ a *duckdb.Appender }
+
+// Append adds one row; values in column order. Structs are map[string]any, maps OrderedMap,
+// NULL is nil.
+func (a *Appender) Append(values ...driver.Value) error { return a.a.AppendRow(values...) }
+
+// Flush makes the appended rows visible to the rest of the transaction.
+func (a *Appender) Flush() error { return a.a.Flush() }
+
+func named(args []any) []driver.NamedValue {
+	if len(args) == 0 {
+		return nil
+	}
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return nv
+}
+
+func toInt64(v driver.Value) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int32:
+		return int64(n), true
+	case int:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int8:
+		return int64(n), true
+	case uint64:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	case *big.Int:
+		if n.IsInt64() {
+			return n.Int64(), true
+		}
+	case nil:
+		return 0, true
+	}
+	return 0, false
+}
