@@ -13,5 +13,10 @@
 // bad input; it returns a *LineError saying what was wrong, and the caller quarantines that line
 // and goes on with the next.
 //
+// Entry points: NewReader undoes gzip/zstd compression, Sniff guesses the format from a file's
+// first line, and a Decoder (NewDecoder, one per goroutine) turns each line into Records: a
+// line holds one record, or several for an Event Hub body, and each Record carries its raw
+// bytes, the Event, or the error that makes that record alone unusable (*FieldError).
+//
 // This package must not import the database, the bucket layer or anything else of ours.
 package auditlog

@@ -1,0 +1,94 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/auditlake/auditlake/internal/app"
+	"github.com/stretchr/testify/require"
+)
+
+// sqlRows runs a query through the CLI's query path and returns the CSV rows without header.
+func sqlRows(t *testing.T, env app.Env, q string) [][]string {
+	t.Helper()
+	var out bytes.Buffer
+	require.NoError(t, app.Query(t.Context(), env, q, "csv", &out), q)
+	recs, err := csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	return recs[1:]
+}
+
+func sqlInt(t *testing.T, env app.Env, q string) int {
+	t.Helper()
+	rows := sqlRows(t, env, q)
+	require.Len(t, rows, 1, q)
+	n, err := strconv.Atoi(rows[0][0])
+	require.NoError(t, err, q)
+	return n
+}
+
+// TestSeedScenarioInvestigation is the blog investigation on the generated seed scenario, in SQL
+// over gold.clusters: 714 creates on 2019-12-28, 709 by JOB_LAUNCHER, job 31303 first with at
+// least 650, 5 user clusters without auto-termination, and the job's user_id leads to an email.
+func TestSeedScenarioInvestigation(t *testing.T) {
+	env := app.Env{Data: filepath.Join(t.TempDir(), "data")}
+	// The demo generates the seed scenario into the data directory and ingests it.
+	var demo bytes.Buffer
+	require.NoError(t, app.Demo(t.Context(), env, app.DemoOptions{Seed: 7, EventsPerDay: 300}, &demo))
+	out := demo.String()
+	require.Contains(t, out, "quarantined 0,", "generated logs are valid")
+
+	// Ingesting the same source again changes nothing.
+	before := sqlInt(t, env, "SELECT count(*) FROM silver.audit")
+	sum, err := app.Ingest(t.Context(), env, app.IngestOptions{Source: filepath.Join(env.Data, "demo-source")})
+	require.NoError(t, err)
+	require.Zero(t, sum.Ingested)
+	require.Equal(t, before, sqlInt(t, env, "SELECT count(*) FROM silver.audit"))
+
+	const day = "FROM gold.clusters WHERE action_name = 'create' AND event_date = DATE '2019-12-28'"
+	require.Equal(t, 714, sqlInt(t, env, "SELECT count(*) "+day))
+	require.Equal(t, 709, sqlInt(t, env, "SELECT count(*) "+day+" AND request_params.cluster_creator = 'JOB_LAUNCHER'"))
+	top := sqlRows(t, env, "SELECT split_part(request_params.cluster_name, '-', 2), count(*) "+day+
+		" AND request_params.cluster_creator = 'JOB_LAUNCHER' GROUP BY 1 ORDER BY 2 DESC LIMIT 1")
+	require.Equal(t, "31303", top[0][0])
+	n, _ := strconv.Atoi(top[0][1])
+	require.GreaterOrEqual(t, n, 650)
+	require.Equal(t, 5, sqlInt(t, env, "SELECT count(*) "+day+" AND request_params.cluster_creator IS NULL AND request_params.autotermination_minutes = '0'"))
+
+	// Normal days have 180–230 creates.
+	perDay := sqlRows(t, env, "SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' AND event_date <> DATE '2019-12-28' GROUP BY 1 ORDER BY 1")
+	require.Len(t, perDay, 30)
+	for _, r := range perDay {
+		c, _ := strconv.Atoi(r[1])
+		require.True(t, c >= 180 && c <= 230, "%s has %d creates", r[0], c)
+	}
+
+	// The job's user_id leads to an email, two ways: the jobs/create that returned job 31303, and
+	// the SCIM add that names the user id.
+	users := sqlRows(t, env, "SELECT DISTINCT request_params.user_id FROM gold.clusters WHERE request_params.cluster_name LIKE 'job-31303-run-%'")
+	require.Len(t, users, 1, "every create of job 31303 carries the same user_id")
+	userID := users[0][0]
+	require.NotEmpty(t, userID)
+	creator := sqlRows(t, env, "SELECT email, event_date FROM gold.jobs WHERE action_name = 'create' AND json_extract_string(response.result, '$.job_id') = '31303'")
+	require.Len(t, creator, 1)
+	require.Contains(t, creator[0][0], "@")
+	require.Less(t, creator[0][1], "2019-12-28")
+	named := sqlRows(t, env, "SELECT DISTINCT request_params.targetUserName FROM gold.accounts WHERE action_name = 'add' AND request_params.targetUserId = '"+userID+"'")
+	require.Equal(t, [][]string{{creator[0][0]}}, named, "user_id %s is the job creator", userID)
+
+	// The same numbers through the Log Analytics face.
+	require.Equal(t, 714, sqlInt(t, env, "SELECT count(*) FROM DatabricksClusters WHERE ActionName = 'create' AND TimeGenerated >= TIMESTAMPTZ '2019-12-28' AND TimeGenerated < TIMESTAMPTZ '2019-12-29'"))
+
+	var report bytes.Buffer
+	require.NoError(t, app.Check(t.Context(), env, &report))
+	require.Contains(t, report.String(), "ok:")
+
+	// The demo's analyses found the same answer without being told it.
+	require.Contains(t, out, "714")
+	require.Contains(t, out, "JOB_LAUNCHER")
+	require.Contains(t, out, "31303")
+	require.Contains(t, out, creator[0][0])
+}
