@@ -1,6 +1,9 @@
 package auditlog
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Format names a wire format. Its string is what silver.audit.source_format holds.
 type Format string
@@ -67,3 +70,21 @@ func (e *Event) Param(key string) (string, bool) {
 	}
 	return "", false
 }
+
+// AppendParamsJSON appends the params as a JSON object ({"key":"value",...}, in order) to dst.
+// The medallion layer hands it to DuckDB, which turns it into silver's MAP in bulk.
+func AppendParamsJSON(dst []byte, params []Param) []byte {
+	dst = append(dst, '{')
+	for i := range params {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendQuoted(dst, bytesOf(params[i].Key))
+		dst = append(dst, ':')
+		dst = appendQuoted(dst, bytesOf(params[i].Value))
+	}
+	return append(dst, '}')
+}
+
+// bytesOf views a string's bytes without copying; callers must not modify them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

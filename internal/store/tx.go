@@ -184,3 +184,48 @@ func toInt64(v driver.Value) (int64, bool) {
 	}
 	return 0, false
 }
+
+// ColumnType is a flat column type for QueryAppender.
+type ColumnType int
+
+// Column types a QueryAppender can take.
+const (
+	Varchar ColumnType = iota
+	Integer
+	BigInt
+	TimestampTZ
+)
+
+// QueryAppender returns an appender whose rows form a temporary table named appended_data with
+// the given columns, which query (an INSERT, UPDATE, DELETE or MERGE) reads whenever the
+// appender flushes. It lets DuckDB build nested values (structs, maps) from flat rows in bulk,
+// which is much cheaper than converting them row by row in Go.
+func (tx *Tx) QueryAppender(query string, names []string, types []ColumnType) (*Appender, error) {
+	infos := make([]duckdb.TypeInfo, len(types))
+	for i, ct := range types {
+		var t duckdb.Type
+		switch ct {
+		case Varchar:
+			t = duckdb.TYPE_VARCHAR
+		case Integer:
+			t = duckdb.TYPE_INTEGER
+		case BigInt:
+			t = duckdb.TYPE_BIGINT
+		case TimestampTZ:
+			t = duckdb.TYPE_TIMESTAMP_TZ
+		default:
+			return nil, fmt.Errorf("BUG: unknown column type %d", ct)
+		}
+		info, err := duckdb.NewTypeInfo(t)
+		if err != nil {
+			return nil, err
+		}
+		infos[i] = info
+	}
+	a, err := duckdb.NewQueryAppender(tx.conn, query, "appended_data", infos, names)
+	if err != nil {
+		return nil, fmt.Errorf("query appender: %w", err)
+	}
+	tx.apps = append(tx.apps, a)
+	return &Appender{a: a}, nil
+}
