@@ -37,6 +37,12 @@ func (e Env) open(ctx context.Context, readOnly bool) (*store.DB, error) {
 	return store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
 }
 
+// sandbox opens the database for user queries: read-only, no file, network or extension
+// access, configuration locked.
+func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
+	return store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+}
+
 // IngestOptions configure Ingest.
 type IngestOptions struct {
 	Source   string                      // folder or file:// URL
@@ -71,9 +77,9 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 	return ingest.Summary{}, in.Watch(ctx, o.Interval, o.OnRun)
 }
 
-// Query runs SQL on the database read-only and writes the result in format.
+// Query runs one SELECT statement in the sandbox and writes the result in format.
 func Query(ctx context.Context, env Env, sqlText, format string, w io.Writer) error {
-	db, err := env.open(ctx, true)
+	db, err := env.sandbox(ctx)
 	if err != nil {
 		return err
 	}

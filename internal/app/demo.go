@@ -83,7 +83,7 @@ func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w, "  "+SummaryLine(sum))
-	db, err := env.open(ctx, true)
+	db, err := env.sandbox(ctx)
 	if err != nil {
 		return err
 	}

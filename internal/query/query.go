@@ -27,15 +27,34 @@ type Result struct {
 
 // Options bound a query.
 type Options struct {
-	// MaxRows caps the rows read; more rows are an error. Default 1,000,000.
+	// MaxRows caps the rows returned; more rows are an error. Default 1,000,000.
 	MaxRows int
+	// Timeout caps the run time. Default 60s.
+	Timeout time.Duration
 }
 
-// Run executes sqlText on db and reads the whole result.
+// Run checks that sqlText is one SELECT statement, executes it on db within the limits and
+// reads the whole result. db should be a sandbox (store.Options.Sandbox).
 func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result, error) {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 1_000_000
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	if err := CheckSQL(ctx, db, sqlText); err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, db, sqlText, opts)
+	if err != nil {
+		return nil, explain(err, opts)
+	}
+	return res, nil
+}
+
+func run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result, error) {
 	rows, err := db.QueryContext(ctx, sqlText)
 	if err != nil {
 		return nil, err
@@ -51,7 +70,7 @@ func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result
 	}
 	for rows.Next() {
 		if len(res.Rows) >= opts.MaxRows {
-			return nil, fmt.Errorf("query returned more than %d rows; add a LIMIT", opts.MaxRows)
+			return nil, fmt.Errorf("query returns more than the %d-row limit; add a LIMIT or aggregate", opts.MaxRows)
 		}
 		vals := make([]any, len(cts))
 		ptrs := make([]any, len(cts))

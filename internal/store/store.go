@@ -39,6 +39,9 @@ type Options struct {
 	MemoryLimit string
 	// ReadOnly opens an existing database without writing (no migrations).
 	ReadOnly bool
+	// Sandbox opens the database for untrusted queries: read-only, no file, network or
+	// extension access, configuration locked (no SET). Implies ReadOnly.
+	Sandbox bool
 	// Logger receives lifecycle messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -67,6 +70,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Sandbox {
+		opts.ReadOnly = true
+	}
 	path := filepath.Join(opts.Dir, FileName)
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -79,14 +85,27 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.ReadOnly {
 		dsn += "?access_mode=read_only"
 	}
+	if opts.Sandbox {
+		// Startup options: once the database runs they can only be tightened.
+		dsn += "&enable_external_access=false&autoload_known_extensions=false" +
+			"&autoinstall_known_extensions=false&allow_community_extensions=false"
+	}
 	init := func(execer driver.ExecerContext) error {
-		for _, q := range []string{
-			"SET TimeZone = 'UTC'",
-			"SET threads = " + strconv.Itoa(opts.Threads),
-			"SET memory_limit = " + QuoteLiteral(opts.MemoryLimit),
-			"SET preserve_insertion_order = true",
-		} {
+		stmts := []string{
+			"SET GLOBAL TimeZone = 'UTC'",
+			"SET GLOBAL threads = " + strconv.Itoa(opts.Threads),
+			"SET GLOBAL memory_limit = " + QuoteLiteral(opts.MemoryLimit),
+			"SET GLOBAL preserve_insertion_order = true",
+		}
+		if opts.Sandbox {
+			stmts = append(stmts, "SET GLOBAL lock_configuration = true")
+		}
+		for _, q := range stmts {
 			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				// A sandbox connection opened after the first finds the settings made and locked.
+				if opts.Sandbox && strings.Contains(err.Error(), "configuration has been locked") {
+					return nil
+				}
 				return fmt.Errorf("%s: %w", q, err)
 			}
 		}
