@@ -18,9 +18,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"sort"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -39,6 +40,9 @@ func main() {
 	data := flag.String("data", "", "internal: child data directory")
 	cpuprofile := flag.String("cpuprofile", "", "with -mode ours: write a CPU profile of the ingest child")
 	flag.Parse()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(600 << 20) // as the auditlake binary does
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		must(err)

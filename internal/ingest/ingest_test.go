@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"fmt"
 	"os"
@@ -252,4 +253,43 @@ func gz(t *testing.T, s string) string {
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	return b.String()
+}
+
+func TestWatchPicksUpNewAndRewrittenFiles(t *testing.T) {
+	r := newRig(t)
+	p := write(t, r.dir, "workspaceId=1/date=2019-12-28/a.json", lines(0, 5))
+	ctx, cancel := context.WithCancel(t.Context())
+	runs := make(chan ingest.Summary, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- r.in.Watch(ctx, 20*time.Millisecond, func(s ingest.Summary, err error) {
+			if err != nil {
+				t.Errorf("watch run: %v", err) // not require: this is the watcher's goroutine
+			}
+			runs <- s
+		})
+	}()
+	waitFor := func(want int64) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case <-runs:
+				if r.count("SELECT count(*) FROM silver.audit") == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("silver never reached %d rows", want)
+			}
+		}
+	}
+	waitFor(5)
+	write(t, r.dir, "workspaceId=1/date=2019-12-28/b.json", lines(5, 12))
+	waitFor(12)
+	write(t, r.dir, "workspaceId=1/date=2019-12-28/a.json", lines(0, 9))
+	bump(t, p, time.Second)
+	waitFor(16)
+	cancel()
+	require.NoError(t, <-done)
+	r.checkOK()
 }

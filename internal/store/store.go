@@ -35,7 +35,8 @@ type Options struct {
 	Dir string
 	// Threads caps DuckDB's worker threads. Default: runtime.GOMAXPROCS(0).
 	Threads int
-	// MemoryLimit caps DuckDB's buffer memory, in DuckDB syntax ("512MB"). Default "1GB".
+	// MemoryLimit caps DuckDB's buffer memory, in DuckDB syntax ("1GB"). Default "512MB",
+	// which keeps a whole ingest process under 1 GiB of RSS.
 	MemoryLimit string
 	// ReadOnly opens an existing database without writing (no migrations).
 	ReadOnly bool
@@ -65,7 +66,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		opts.Threads = runtime.GOMAXPROCS(0)
 	}
 	if opts.MemoryLimit == "" {
-		opts.MemoryLimit = "1GB"
+		opts.MemoryLimit = "512MB"
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 	"math/big"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -35,13 +36,16 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	defer c.Close()
 	return c.Raw(func(dc any) error {
+		start := time.Now()
 		tx := &Tx{ctx: ctx, conn: dc.(driver.Conn)}
 		if err := tx.Exec("BEGIN TRANSACTION"); err != nil {
 			return err
 		}
 		err := fn(tx)
+		t1 := time.Now()
 		if err == nil {
 			err = tx.closeAppenders()
+			d.log.Debug("appenders flushed", "fn", t1.Sub(start), "flush", time.Since(t1))
 		} else {
 			_ = tx.closeAppenders()
 		}
@@ -51,9 +55,11 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 			}
 			return err
 		}
+		t0 := time.Now()
 		if err := tx.Exec("COMMIT"); err != nil {
 			return fmt.Errorf("committing: %w", err)
 		}
+		d.log.Debug("transaction committed", "commit", time.Since(t0), "total", time.Since(start))
 		return nil
 	})
 }
