@@ -2,8 +2,8 @@ package ingest_test
 
 import (
 	"bytes"
-	"context"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"

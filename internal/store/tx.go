@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 	"math/big"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
