@@ -12,11 +12,15 @@ import (
 )
 
 // blockTarget is the uncompressed size at which a bronze block is closed. Large enough for zstd
-// to find the repetition between records (≈8–10× on audit JSON), small enough to bound memory.
+// to find the repetition between records (14× on generated audit JSON in 1 MiB blocks), small
+// enough to bound memory. Blocks never span files, so small delivered files compress less
+// (8× on the seed scenario, whose files average 77 KB).
 const blockTarget = 1 << 20
 
 var (
-	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+	// SpeedFastest: on audit JSON it compresses as well as SpeedDefault (13.9× vs 14.1× in
+	// 1 MiB blocks) at 1.5× the speed; SpeedBetterCompression gains 12% for half the speed.
+	zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
 	zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 )
 
