@@ -17,6 +17,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/store"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -189,26 +190,38 @@ their line number; the rest of the file is ingested. With --watch it keeps polli
 
 func queryCmd(g *globals) *cobra.Command {
 	var format, file string
+	var tables []string
 	c := &cobra.Command{
 		Use:   `query [--format table|csv|json] "SQL"`,
 		Short: "Run a SQL query on the tables (read-only)",
 		Long: `query runs one SQL query on the database in --data, read-only, and prints the result.
 The query comes as the argument, from -f FILE, or from standard input.
 Tables: silver.audit, gold.<service> (gold.clusters, gold.jobs, ...), Databricks<Table> views,
-bronze.files (the ledger), bronze.quarantine.`,
+bronze.files (the ledger), bronze.quarantine. --table NAME=FILE adds a file as a table for this
+one query, so exported logs can be investigated without ingesting them (no database needed).`,
 		Example: `  auditlake query "SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1"
-  auditlake query --format csv -f analysis.sql`,
+  auditlake query --format csv -f analysis.sql
+  auditlake query --table ev=export.jsonl "SELECT serviceName, count(*) FROM ev GROUP BY ALL"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := readQuery(cmd.InOrStdin(), args, file)
 			if err != nil {
 				return err
 			}
-			return app.Query(cmd.Context(), g.env(), q, format, cmd.OutOrStdout())
+			o := app.QueryOptions{Text: q, Format: format}
+			for _, t := range tables {
+				name, path, ok := strings.Cut(t, "=")
+				if !ok || name == "" || path == "" {
+					return fmt.Errorf("--table %q: want NAME=FILE", t)
+				}
+				o.Tables = append(o.Tables, store.FileTable{Name: name, Path: path})
+			}
+			return app.Query(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	c.Flags().StringVarP(&file, "file", "f", "", "read the query from a file")
+	c.Flags().StringArrayVar(&tables, "table", nil, "make a file (JSON lines, CSV, Parquet) queryable as a table for this query: NAME=FILE (repeatable)")
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,5 +91,33 @@ func TestHelpForEveryCommand(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, out, "--data", cmd)
 		require.Contains(t, out, "Usage:", cmd)
+	}
+}
+
+func TestQueryFileTablesWithoutADatabase(t *testing.T) {
+	dir := t.TempDir()
+	jl := filepath.Join(dir, "export.jsonl")
+	csvFile := filepath.Join(dir, "users.csv")
+	require.NoError(t, os.WriteFile(jl, []byte(`{"serviceName":"clusters","n":1}`+"\n"+`{"serviceName":"jobs","n":2}`+"\n"+`{"serviceName":"clusters","n":3}`+"\n"), 0o644))
+	require.NoError(t, os.WriteFile(csvFile, []byte("serviceName,owner\nclusters,ana\njobs,bo\n"), 0o644))
+	data := filepath.Join(dir, "no-database-here")
+
+	out, err := run(t, "query", "--data", data, "--format", "csv", "--table", "ev="+jl, "--table", "u="+csvFile,
+		"SELECT ev.serviceName, u.owner, sum(n) AS n FROM ev JOIN u USING (serviceName) GROUP BY ALL ORDER BY 1")
+	require.NoError(t, err)
+	require.Equal(t, "serviceName,owner,n\nclusters,ana,4\njobs,bo,2\n", out)
+
+	// The files are loaded before the sandbox closes: the query itself still reads no file.
+	_, err = run(t, "query", "--data", data, "--table", "ev="+jl, "SELECT * FROM read_text('"+csvFile+"')")
+	require.ErrorContains(t, err, "file system operations are disabled")
+
+	for _, tc := range []struct{ table, want string }{
+		{"ev", "want NAME=FILE"},
+		{"1ev=" + jl, "table name \"1ev\""},
+		{"ev=" + filepath.Join(dir, "x.txt"), "is not a .json, .jsonl, .ndjson, .csv or .parquet file"},
+		{"ev=" + filepath.Join(dir, "missing.jsonl"), "reading table ev from"},
+	} {
+		_, err := run(t, "query", "--data", data, "--table", tc.table, "SELECT 1")
+		require.ErrorContains(t, err, tc.want, tc.table)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/auditlog"
@@ -77,18 +79,36 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 	return ingest.Summary{}, in.Watch(ctx, o.Interval, o.OnRun)
 }
 
-// Query runs one SELECT statement in the sandbox and writes the result in format.
-func Query(ctx context.Context, env Env, sqlText, format string, w io.Writer) error {
-	db, err := env.sandbox(ctx)
+// QueryOptions configure Query.
+type QueryOptions struct {
+	Text   string            // the query
+	Format string            // table, csv or json
+	Tables []store.FileTable // files to query as tables for this query only
+}
+
+// Query runs one SELECT statement in the sandbox and writes the result in o.Format. Without a
+// database in the data directory, it runs on an empty in-memory database as long as the query
+// brings its own tables (--table).
+func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
+	opts := store.Options{Dir: env.Data, Sandbox: true, Files: o.Tables, Logger: env.logger().With("component", "store")}
+	if len(o.Tables) > 0 && !hasDatabase(env.Data) {
+		opts.Dir = ""
+	}
+	db, err := store.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	res, err := query.Run(ctx, db.SQL(), sqlText, query.Options{})
+	res, err := query.Run(ctx, db.SQL(), o.Text, query.Options{})
 	if err != nil {
 		return err
 	}
-	return query.Write(w, res, format)
+	return query.Write(w, res, o.Format)
+}
+
+func hasDatabase(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, store.FileName))
+	return err == nil
 }
 
 // Replay rebuilds silver and gold from bronze.

@@ -15,7 +15,7 @@ import (
 func sqlRows(t *testing.T, env app.Env, q string) [][]string {
 	t.Helper()
 	var out bytes.Buffer
-	require.NoError(t, app.Query(t.Context(), env, q, "csv", &out), q)
+	require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Text: q, Format: "csv"}, &out), q)
 	recs, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
 	return recs[1:]

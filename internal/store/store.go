@@ -41,8 +41,13 @@ type Options struct {
 	// ReadOnly opens an existing database without writing (no migrations).
 	ReadOnly bool
 	// Sandbox opens the database for untrusted queries: read-only, no file, network or
-	// extension access, configuration locked (no SET). Implies ReadOnly.
+	// extension access, configuration locked (no SET). Implies ReadOnly. With Dir "" the
+	// sandbox is an empty in-memory database (for queries that read no stored table).
 	Sandbox bool
+	// Files are loaded as temporary tables before a sandbox is locked, so that one query can
+	// read them (auditlake query --table NAME=FILE). The sandbox then has a single connection,
+	// because temporary tables belong to the connection that made them.
+	Files []FileTable
 	// Logger receives lifecycle messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -59,8 +64,13 @@ type DB struct {
 
 // Open opens (creating if needed) the database in opts.Dir and brings its schema up to date.
 func Open(ctx context.Context, opts Options) (*DB, error) {
-	if opts.Dir == "" {
+	if opts.Dir == "" && !opts.Sandbox {
 		return nil, errors.New("store: data directory not set")
+	}
+	for _, f := range opts.Files {
+		if err := f.validate(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.GOMAXPROCS(0)
@@ -75,39 +85,56 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		opts.ReadOnly = true
 	}
 	path := filepath.Join(opts.Dir, FileName)
-	if opts.ReadOnly {
+	if opts.Dir == "" {
+		path = "" // in-memory sandbox
+	} else if opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s", ErrNotInitialized, opts.Dir)
 		}
 	} else if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	dsn := path
-	if opts.ReadOnly {
-		dsn += "?access_mode=read_only"
+	var params []string
+	if opts.ReadOnly && path != "" {
+		params = append(params, "access_mode=read_only")
 	}
 	if opts.Sandbox {
-		// Startup options: once the database runs they can only be tightened.
-		dsn += "&enable_external_access=false&autoload_known_extensions=false" +
-			"&autoinstall_known_extensions=false&allow_community_extensions=false"
+		// Startup options: once the database runs they can only be tightened. File access is
+		// shut in init, after the Files are loaded.
+		params = append(params, "autoload_known_extensions=false", "autoinstall_known_extensions=false",
+			"allow_community_extensions=false")
+		if len(opts.Files) == 0 {
+			params = append(params, "enable_external_access=false")
+		}
 	}
+	dsn := path
+	if len(params) > 0 {
+		dsn += "?" + strings.Join(params, "&")
+	}
+	type step struct{ sql, what string }
 	init := func(execer driver.ExecerContext) error {
-		stmts := []string{
-			"SET GLOBAL TimeZone = 'UTC'",
-			"SET GLOBAL threads = " + strconv.Itoa(opts.Threads),
-			"SET GLOBAL memory_limit = " + QuoteLiteral(opts.MemoryLimit),
-			"SET GLOBAL preserve_insertion_order = true",
+		steps := []step{
+			{"SET GLOBAL TimeZone = 'UTC'", ""},
+			{"SET GLOBAL threads = " + strconv.Itoa(opts.Threads), ""},
+			{"SET GLOBAL memory_limit = " + QuoteLiteral(opts.MemoryLimit), ""},
+			{"SET GLOBAL preserve_insertion_order = true", ""},
 		}
 		if opts.Sandbox {
-			stmts = append(stmts, "SET GLOBAL lock_configuration = true")
+			for _, f := range opts.Files {
+				steps = append(steps, step{f.createSQL(), fmt.Sprintf("reading table %s from %s", f.Name, f.Path)})
+			}
+			steps = append(steps, step{"SET GLOBAL enable_external_access = false", ""}, step{"SET GLOBAL lock_configuration = true", ""})
 		}
-		for _, q := range stmts {
-			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+		for _, st := range steps {
+			if _, err := execer.ExecContext(context.Background(), st.sql, nil); err != nil {
 				// A sandbox connection opened after the first finds the settings made and locked.
 				if opts.Sandbox && strings.Contains(err.Error(), "configuration has been locked") {
 					return nil
 				}
-				return fmt.Errorf("%s: %w", q, err)
+				if st.what != "" {
+					return fmt.Errorf("%s: %w", st.what, err)
+				}
+				return fmt.Errorf("%s: %w", st.sql, err)
 			}
 		}
 		return nil
@@ -123,9 +150,15 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		log:   opts.Logger,
 		path:  path,
 	}
+	if len(opts.Files) > 0 {
+		d.db.SetMaxOpenConns(1)
+		d.db.SetMaxIdleConns(1)
+		d.db.SetConnMaxLifetime(0)
+		d.db.SetConnMaxIdleTime(0)
+	}
 	if err := d.db.PingContext(ctx); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, fmt.Errorf("opening %s: %w", orMemory(path), err)
 	}
 	if !opts.ReadOnly {
 		if err := d.migrate(ctx); err != nil {
@@ -134,6 +167,13 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		}
 	}
 	return d, nil
+}
+
+func orMemory(path string) string {
+	if path == "" {
+		return "in-memory database"
+	}
+	return path
 }
 
 // Path is the database file.
