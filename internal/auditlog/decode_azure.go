@@ -182,11 +182,7 @@ func (d *Decoder) azureEvent(raw []byte, f *azureFields) (Event, error) {
 	if err := d.response(&e, box, f.response, "response"); err != nil {
 		return Event{}, err
 	}
-	if id, ok := d.stringValue(f.logID, false); ok && id != "" {
-		e.EventID = id
-	} else {
-		e.EventID = hashEventID(raw)
-	}
+	e.EventID = d.eventID(f.logID, raw)
 	return e, nil
 }
 

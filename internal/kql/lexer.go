@@ -341,7 +341,6 @@ func (lx *lexer) number() token {
 	}
 	num := lx.src[start:lx.pos]
 	if isIdentStart(lx.peekAt(lx.pos)) {
-		unitOff := lx.pos
 		unit := lx.word()
 		per, ok := timespanUnits[unit]
 		if !ok {
@@ -351,7 +350,6 @@ func (lx *lexer) number() token {
 		if !ok {
 			lx.fail(start, "timespan literal "+strconv.Quote(lx.src[start:lx.pos])+" is out of range")
 		}
-		_ = unitOff
 		return token{kind: tokTimespan, i: ticks, off: start, end: lx.pos}
 	}
 	if real {

@@ -25,6 +25,11 @@ func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
 type lineIndex struct {
 	src    string
 	starts []int // byte offset of the start of each line
+	ascii  bool  // columns are byte counts
+
+	// Cache of the last non-ASCII lookup: tokens are mostly looked up in
+	// order, so counting on from the last offset keeps long lines linear.
+	lastOff, lastCol int
 }
 
 func newLineIndex(src string) *lineIndex {
@@ -34,7 +39,14 @@ func newLineIndex(src string) *lineIndex {
 			starts = append(starts, i+1)
 		}
 	}
-	return &lineIndex{src: src, starts: starts}
+	ascii := true
+	for i := 0; i < len(src); i++ {
+		if src[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	return &lineIndex{src: src, starts: starts, ascii: ascii, lastOff: -1}
 }
 
 // pos returns the Pos of byte offset off, clamped to the text.
@@ -42,5 +54,14 @@ func (li *lineIndex) pos(off int) Pos {
 	off = max(0, min(off, len(li.src)))
 	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
 	start := li.starts[line]
-	return Pos{Offset: off, Line: line + 1, Col: utf8.RuneCountInString(li.src[start:off]) + 1}
+	if li.ascii {
+		return Pos{Offset: off, Line: line + 1, Col: off - start + 1}
+	}
+	if li.lastOff >= start && li.lastOff <= off {
+		li.lastCol += utf8.RuneCountInString(li.src[li.lastOff:off])
+	} else {
+		li.lastCol = utf8.RuneCountInString(li.src[start:off]) + 1
+	}
+	li.lastOff = off
+	return Pos{Offset: off, Line: line + 1, Col: li.lastCol}
 }

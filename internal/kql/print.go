@@ -10,19 +10,22 @@ import (
 // reserved lists the words that are keywords somewhere in the grammar. An
 // identifier with one of these names is printed as ['name'] so the printed
 // query parses back to the same tree.
-var reserved = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`
+var reserved = wordSet(`
 		and or not in between matches regex has has_cs hasprefix hasprefix_cs hassuffix hassuffix_cs
 		contains contains_cs startswith startswith_cs endswith endswith_cs has_any has_all
 		let set declare alias pattern restrict print datatable range union view find search
 		externaldata evaluate cluster database by on with to from step limit asc desc nulls first last
+		where filter project extend summarize take top sort order distinct join render type
 		kind isfuzzy withsource bagexpansion with_itemindex typeof hint
 		true false null bool boolean int int32 long int64 real double decimal string
-		datetime date timespan time dynamic guid uniqueid`) {
-		reserved[w] = true
+		datetime date timespan time dynamic guid uniqueid`)
+
+func wordSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
 	}
+	return m
 }
 
 // QuoteIdent renders a name as a KQL identifier: plain when it is a valid
@@ -243,7 +246,7 @@ func (n *RenderProp) String() string { return n.Name + "=" + joinNodes(n.Values,
 
 // String renders "render chart with (props)".
 func (n *RenderOp) String() string {
-	s := "render " + QuoteIdent(n.Chart)
+	s := "render " + n.Chart
 	if len(n.Props) > 0 {
 		s += " with (" + joinNodes(n.Props, ", ") + ")"
 	}
