@@ -145,8 +145,8 @@ func runOurs(ctx context.Context, src, data string) error {
 	if err != nil {
 		return err
 	}
-	batch, _ := strconv.ParseInt(os.Getenv("BENCH_BATCH_MB"), 10, 64)
-	in, err := ingest.New(ingest.Options{DB: db, Source: b, BatchBytes: batch << 20})
+	txRows, _ := strconv.ParseInt(os.Getenv("BENCH_TX_ROWS"), 10, 64)
+	in, err := ingest.New(ingest.Options{DB: db, Source: b, TxRows: txRows})
 	if err != nil {
 		return err
 	}

@@ -46,8 +46,8 @@ func crashChild(data, src string) error {
 	if err != nil {
 		return err
 	}
-	// Small batches: many transactions, so kills land between and inside commits.
-	in, err := ingest.New(ingest.Options{DB: db, Source: b, BatchBytes: 64 << 10, Workers: 2})
+	// Small transactions: many commits, so kills land between and inside commits.
+	in, err := ingest.New(ingest.Options{DB: db, Source: b, TxRows: 2000, Workers: 2})
 	if err != nil {
 		return err
 	}

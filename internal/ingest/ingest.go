@@ -26,9 +26,12 @@ type Options struct {
 	// Progress, when set, is called after each decoded object with the bytes done and the total
 	// bytes of the objects this run ingests.
 	Progress func(done, total int64)
-	// BatchBytes bounds the object bytes committed in one transaction. Default 32 MiB: larger
-	// batches are not faster (measured with bench/ingest) and hold more decoded events in memory.
-	BatchBytes int64
+	// TxRows is the number of rows after which a transaction commits (it commits whole
+	// objects, so it may hold more). Default 500,000: above DuckDB's row group of 122,880 rows
+	// appends go straight to the database file instead of through the WAL. Measured on 1 M
+	// events (bench/ingest): 92k-row batches took 30 s, 500k-row transactions 17–20 s, with
+	// peak RSS 0.66–0.70 GiB because Go holds only the objects in flight.
+	TxRows int64
 	// Workers is the number of objects decoded in parallel. Default runtime.GOMAXPROCS(0).
 	Workers int
 	// ReadAttempts is how often an object read is tried before it is reported. Default 3.
@@ -71,8 +74,8 @@ func New(opts Options) (*Ingester, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.BatchBytes <= 0 {
-		opts.BatchBytes = 32 << 20
+	if opts.TxRows <= 0 {
+		opts.TxRows = 500_000
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -149,50 +152,58 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	}
 	in.log.Debug("ingest run", "objects", len(objs), "changed", len(jobs), "bytes", total)
 
-	// Decoding runs ahead of committing by one batch: workers fill batch n+1 while the writer
-	// commits batch n.
-	batches := make(chan []*decoded) // unbuffered: one batch decoded ahead, no more (memory)
+	// Workers decode objects in parallel, at most ahead objects ahead of the writer, which
+	// consumes them in job order and streams them into transactions of about TxRows rows.
+	ahead := 2 * in.opts.Workers
+	results := make([]chan *decoded, len(jobs))
+	for i := range results {
+		results[i] = make(chan *decoded, 1)
+	}
+	slots := make(chan struct{}, ahead)
 	g, gctx := errgroup.WithContext(ctx)
 	var done int64
 	var progMu sync.Mutex
 	g.Go(func() error {
-		defer close(batches)
-		for lo := 0; lo < len(jobs); {
-			hi, size := lo, int64(0)
-			for hi < len(jobs) && (hi == lo || size+jobs[hi].obj.Size <= in.opts.BatchBytes) {
-				size += jobs[hi].obj.Size
-				hi++
-			}
-			out := make([]*decoded, hi-lo)
-			dg, dctx := errgroup.WithContext(gctx)
-			dg.SetLimit(in.opts.Workers)
-			for i := lo; i < hi; i++ {
-				dg.Go(func() error {
-					out[i-lo] = in.decodeWithRetry(dctx, jobs[i])
-					if in.opts.Progress != nil {
-						progMu.Lock()
-						done += jobs[i].obj.Size
-						in.opts.Progress(done, total)
-						progMu.Unlock()
-					}
-					return dctx.Err()
-				})
-			}
-			if err := dg.Wait(); err != nil {
-				return err
-			}
+		dg, dctx := errgroup.WithContext(gctx)
+		dg.SetLimit(in.opts.Workers)
+		for i := range jobs {
 			select {
-			case batches <- out:
-			case <-gctx.Done():
-				return gctx.Err()
+			case slots <- struct{}{}:
+			case <-dctx.Done():
+				return dg.Wait()
 			}
-			lo = hi
+			dg.Go(func() error {
+				results[i] <- in.decodeWithRetry(dctx, jobs[i])
+				if in.opts.Progress != nil {
+					progMu.Lock()
+					done += jobs[i].obj.Size
+					in.opts.Progress(done, total)
+					progMu.Unlock()
+				}
+				return dctx.Err()
+			})
 		}
-		return nil
+		return dg.Wait()
 	})
 	g.Go(func() error {
-		for b := range batches {
-			if err := in.commit(gctx, b, &sum); err != nil {
+		// next returns the next decoded object in job order; nil when there is none left.
+		// results itself is shared with the workers and never changes.
+		cursor := 0
+		next := func() (*decoded, bool) {
+			if cursor == len(results) {
+				return nil, true
+			}
+			select {
+			case d := <-results[cursor]:
+				cursor++
+				<-slots
+				return d, true
+			case <-gctx.Done():
+				return nil, false
+			}
+		}
+		for cursor < len(results) {
+			if err := in.commit(gctx, next, &sum); err != nil {
 				return err
 			}
 		}
@@ -276,26 +287,15 @@ func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int
 	return m, next, rows.Err()
 }
 
-// commit writes one batch of decoded objects in one transaction.
-func (in *Ingester) commit(ctx context.Context, batch []*decoded, sum *Summary) error {
-	var live []*decoded
-	for _, d := range batch {
-		switch {
-		case d.err != nil:
-			sum.Failed++
-			sum.Errors = append(sum.Errors, d.err)
-			in.log.Warn("object not ingested, will retry next run", "key", d.job.obj.URL, "err", d.err)
-		default:
-			live = append(live, d)
-		}
-	}
-	if len(live) == 0 {
-		return nil
-	}
+// commit streams decoded objects from next into one transaction until it holds about TxRows
+// rows or next has no more. Large transactions let DuckDB write whole row groups straight to
+// the database file instead of through the WAL, while Go holds only the objects in flight.
+func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), sum *Summary) error {
 	now := in.opts.Now().UTC().Truncate(time.Microsecond)
 	var add Summary
+	objects := 0
 	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
-		add = Summary{}
+		add, objects = Summary{}, 0
 		silver, err := medallion.NewSilverWriter(tx, in.cat)
 		if err != nil {
 			return err
@@ -314,7 +314,21 @@ func (in *Ingester) commit(ctx context.Context, batch []*decoded, sum *Summary) 
 		if err != nil {
 			return err
 		}
-		for _, d := range live {
+		for add.Records < in.opts.TxRows {
+			d, ok := next()
+			if !ok {
+				return ctx.Err()
+			}
+			if d == nil {
+				break
+			}
+			objects++
+			if d.err != nil {
+				add.Failed++
+				add.Errors = append(add.Errors, d.err)
+				in.log.Warn("object not ingested, will retry next run", "key", d.job.obj.URL, "err", d.err)
+				continue
+			}
 			o := d.job.obj
 			if p := d.job.prev; p != nil {
 				if p.sha256 == d.sha256 {
@@ -380,7 +394,7 @@ func (in *Ingester) commit(ctx context.Context, batch []*decoded, sum *Summary) 
 	})
 	if err != nil {
 		in.cat.Rollback()
-		return fmt.Errorf("committing batch of %d objects: %w", len(live), err)
+		return fmt.Errorf("committing %d objects: %w", objects, err)
 	}
 	sum.Ingested += add.Ingested
 	sum.Rewritten += add.Rewritten
@@ -389,7 +403,9 @@ func (in *Ingester) commit(ctx context.Context, batch []*decoded, sum *Summary) 
 	sum.Records += add.Records
 	sum.Quarantined += add.Quarantined
 	sum.Bytes += add.Bytes
-	in.log.Debug("batch committed", "objects", len(live), "rows", add.Records)
+	sum.Failed += add.Failed
+	sum.Errors = append(sum.Errors, add.Errors...)
+	in.log.Debug("transaction committed", "objects", objects, "rows", add.Records)
 	return nil
 }
 

@@ -64,7 +64,7 @@ func newRig(t *testing.T) *rig {
 	src, err := source.Open(t.Context(), dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = src.Close() })
-	in, err := ingest.New(ingest.Options{DB: db, Source: src, RetryBackoff: time.Millisecond, BatchBytes: 4 << 10})
+	in, err := ingest.New(ingest.Options{DB: db, Source: src, RetryBackoff: time.Millisecond, TxRows: 40})
 	require.NoError(t, err)
 	return &rig{t: t, db: db, dir: dir, in: in}
 }
