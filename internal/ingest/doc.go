@@ -7,7 +7,8 @@
 // duplicates nothing. A rewritten object replaces its previous version's rows in the same
 // transaction. Malformed lines go to bronze.quarantine with file, line and reason; the rest of
 // the file is ingested. An object that cannot be read is retried with backoff, reported, and
-// left out of the ledger so the next run tries again.
+// left out of the ledger so the next run tries again. An object deleted from the source keeps
+// its rows: an audit trail must not shrink because a bucket's lifecycle rule removed a file.
 //
 // Entry points: New, (*Ingester).Once, (*Ingester).Watch.
 package ingest

@@ -293,3 +293,16 @@ func TestWatchPicksUpNewAndRewrittenFiles(t *testing.T) {
 	require.NoError(t, <-done)
 	r.checkOK()
 }
+
+func TestDeletedObjectKeepsItsRows(t *testing.T) {
+	r := newRig(t)
+	p := write(t, r.dir, "workspaceId=1/date=2019-12-28/a.json", lines(0, 8))
+	write(t, r.dir, "workspaceId=1/date=2019-12-28/b.json", lines(8, 10))
+	r.once()
+	require.NoError(t, os.Remove(p))
+	s := r.once()
+	require.EqualValues(t, 1, s.Objects)
+	require.EqualValues(t, 0, s.Ingested)
+	require.EqualValues(t, 10, r.count("SELECT count(*) FROM silver.audit"))
+	r.checkOK()
+}

@@ -26,6 +26,9 @@ var migrations embed.FS
 // FileName is the name of the database file inside the data directory.
 const FileName = "auditlake.duckdb"
 
+// ErrLocked is returned by Open when another process holds the database.
+var ErrLocked = errors.New("store: the data directory is in use by another auditlake process")
+
 // ErrNotInitialized is returned by Open with ReadOnly when the data directory holds no database.
 var ErrNotInitialized = errors.New("store: no database in the data directory (run auditlake ingest first)")
 
@@ -141,7 +144,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	connector, err := duckdb.NewConnector(dsn, init)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+		return nil, openError(err, path, opts.Dir)
 	}
 	d := &DB{
 		db:    sql.OpenDB(connector),
@@ -158,7 +161,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if err := d.db.PingContext(ctx); err != nil {
 		d.Close()
-		return nil, fmt.Errorf("opening %s: %w", orMemory(path), err)
+		return nil, openError(err, path, opts.Dir)
 	}
 	if !opts.ReadOnly {
 		if err := d.migrate(ctx); err != nil {
@@ -167,6 +170,21 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		}
 	}
 	return d, nil
+}
+
+// openError says who holds a locked database instead of DuckDB's internals.
+func openError(err error, path, dir string) error {
+	msg := err.Error()
+	if !strings.Contains(msg, "Could not set lock on file") {
+		return fmt.Errorf("opening %s: %w", orMemory(path), err)
+	}
+	holder := ""
+	if i := strings.Index(msg, "(PID "); i >= 0 {
+		if j := strings.IndexByte(msg[i:], ')'); j > 0 {
+			holder = " " + msg[i:i+j+1]
+		}
+	}
+	return fmt.Errorf("%w%s: %s; stop it or wait for it to finish", ErrLocked, holder, dir)
 }
 
 func orMemory(path string) string {

@@ -1,7 +1,11 @@
 package store_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/auditlake/auditlake/internal/store"
@@ -65,4 +69,27 @@ func TestQuoting(t *testing.T) {
 	var s string
 	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT "+store.QuoteLiteral(`it's "x"`)).Scan(&s))
 	require.Equal(t, `it's "x"`, s)
+}
+
+func TestSecondWriterProcessIsToldTheDirectoryIsInUse(t *testing.T) {
+	if os.Getenv("AUDITLAKE_LOCK_CHILD") != "" {
+		_, err := store.Open(context.Background(), store.Options{Dir: os.Getenv("AUDITLAKE_LOCK_CHILD")})
+		if errors.Is(err, store.ErrLocked) {
+			fmt.Print(err.Error())
+			os.Exit(0)
+		}
+		fmt.Printf("unexpected: %v", err)
+		os.Exit(1)
+	}
+	dir := t.TempDir()
+	db, err := store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	defer db.Close()
+	// DuckDB's lock is per process, so the second opener is another process.
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSecondWriterProcessIsToldTheDirectoryIsInUse$")
+	cmd.Env = append(os.Environ(), "AUDITLAKE_LOCK_CHILD="+dir)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "in use by another auditlake process (PID ")
+	require.Contains(t, string(out), dir)
 }
