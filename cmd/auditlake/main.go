@@ -145,8 +145,8 @@ func ingestCmd(g *globals) *cobra.Command {
 	var o app.IngestOptions
 	c := &cobra.Command{
 		Use:   "ingest --source PATH",
-		Short: "Ingest delivered audit logs from a folder, exactly once",
-		Long: `ingest walks the source (a folder or file:// URL, in Databricks' delivery layout
+		Short: "Ingest delivered audit logs from a folder or an S3 bucket, exactly once",
+		Long: `ingest walks the source (a folder, file:// or s3://bucket/prefix?region=… URL, in Databricks' delivery layout
 workspaceId=<id>/date=<yyyy-mm-dd>/*.json or any layout of .json/.jsonl files, gzip or zstd
 compressed or not), and ingests every new or changed file version exactly once. A file rewritten
 with more lines ends with exactly its new content. Malformed lines go to bronze.quarantine with
@@ -181,7 +181,7 @@ their line number; the rest of the file is ingested. With --watch it keeps polli
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.Source, "source", "", "folder or file:// URL to ingest (required)")
+	c.Flags().StringVar(&o.Source, "source", "", "folder, file:// or s3://bucket/prefix?region=…&endpoint=… to ingest (required)")
 	c.Flags().BoolVar(&o.Watch, "watch", false, "keep polling the source until interrupted")
 	c.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "poll interval with --watch")
 	_ = c.MarkFlagRequired("source")

@@ -14,6 +14,7 @@ import (
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/medallion"
 	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/source/sourcetest"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/store/storetest"
 	"github.com/stretchr/testify/require"
@@ -305,4 +306,43 @@ func TestDeletedObjectKeepsItsRows(t *testing.T) {
 	require.EqualValues(t, 0, s.Ingested)
 	require.EqualValues(t, 10, r.count("SELECT count(*) FROM silver.audit"))
 	r.checkOK()
+}
+
+// TestS3SourceExactlyOnce ingests from an S3 bucket (an in-process S3 server): a re-run
+// ingests nothing, a rewritten object replaces its rows, a new object is picked up.
+func TestS3SourceExactlyOnce(t *testing.T) {
+	q, writer := sourcetest.S3(t, "audit-logs")
+	put := func(key, content string) {
+		require.NoError(t, writer.WriteAll(t.Context(), "delivery/"+key, []byte(content), nil))
+	}
+	put("workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(0, 20))
+	put("workspaceId=1234/date=2019-12-28/auditlogs_b.json.gz", gz(t, lines(20, 30)))
+	db := storetest.Open(t)
+	src, err := source.Open(t.Context(), "s3://audit-logs/delivery?"+q)
+	require.NoError(t, err)
+	defer src.Close()
+	in, err := ingest.New(ingest.Options{DB: db, Source: src})
+	require.NoError(t, err)
+	count := func() int64 { return storetest.Count(t, db, "SELECT count(*) FROM silver.audit") }
+
+	s, err := in.Once(t.Context())
+	require.NoError(t, err)
+	require.EqualValues(t, 2, s.Ingested)
+	require.EqualValues(t, 30, count())
+	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(*) FROM bronze.files WHERE path LIKE 's3://audit-logs/delivery/workspaceId=1234/%' AND etag IS NOT NULL"))
+
+	s, err = in.Once(t.Context())
+	require.NoError(t, err)
+	require.EqualValues(t, 0, s.Ingested+s.Unchanged, "nothing is read again")
+
+	put("workspaceId=1234/date=2019-12-28/auditlogs_a.json", lines(0, 25))
+	put("workspaceId=1234/date=2019-12-29/auditlogs_c.json", lines(30, 33))
+	s, err = in.Once(t.Context())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.Rewritten)
+	require.EqualValues(t, 2, s.Ingested)
+	require.EqualValues(t, 38, count())
+	rep, err := medallion.Check(t.Context(), db)
+	require.NoError(t, err)
+	require.True(t, rep.OK(), "%+v", rep.Violations)
 }

@@ -15,6 +15,7 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 )
 
@@ -37,8 +38,14 @@ type Bucket struct {
 	prefix string
 }
 
-// Open opens a source given as a local path or a URL (file:///...). Other schemes come with the
-// sources issue.
+// Open opens a source given as a local path or a URL:
+//
+//	file:///var/log/databricks
+//	s3://bucket/prefix?region=eu-west-1                      (AWS; credentials from the SDK's chain)
+//	s3://bucket/prefix?endpoint=http://minio:9000&use_path_style=true&region=us-east-1   (MinIO, Ceph)
+//
+// The URL's path is the prefix to list under; its query configures the client (gocloud.dev's
+// URL options). Object locations in the ledger are scheme://bucket/key, without the query.
 func Open(ctx context.Context, src string) (*Bucket, error) {
 	if src == "" {
 		return nil, errors.New("source: no source given")
@@ -50,9 +57,34 @@ func Open(ctx context.Context, src string) (*Bucket, error) {
 	switch u.Scheme {
 	case "file":
 		return openDir(u.Path)
+	case s3blob.Scheme:
+		return openURL(ctx, u)
 	default:
-		return nil, fmt.Errorf("source %q: scheme %q is not supported yet (use a local folder or file://)", src, u.Scheme)
+		return nil, fmt.Errorf("source %s: scheme %q is not supported (use a folder, file:// or s3://)", redact(u), u.Scheme)
 	}
+}
+
+func openURL(ctx context.Context, u *url.URL) (*Bucket, error) {
+	if u.Host == "" {
+		return nil, fmt.Errorf("source %s: no bucket name", redact(u))
+	}
+	bucketURL := url.URL{Scheme: u.Scheme, Host: u.Host, RawQuery: u.RawQuery}
+	b, err := blob.OpenBucket(ctx, bucketURL.String())
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", redact(u), err)
+	}
+	prefix := strings.TrimPrefix(u.Path, "/")
+	if prefix != "" && !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	return &Bucket{b: b, base: u.Scheme + "://" + u.Host + "/", prefix: prefix}, nil
+}
+
+// redact drops the query (it may carry credentials or tokens) from a source URL for messages.
+func redact(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.User = "", nil
+	return c.String()
 }
 
 func openDir(dir string) (*Bucket, error) {
@@ -107,7 +139,7 @@ func (b *Bucket) List(ctx context.Context) ([]Object, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", b.base, err)
+			return nil, fmt.Errorf("listing %s%s: %w", b.base, b.prefix, explain(err))
 		}
 		if o.IsDir || !IsAuditObject(o.Key) {
 			continue
@@ -131,6 +163,26 @@ func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("reading %s%s: %w", b.base, key, err)
 	}
 	return r, nil
+}
+
+// explain puts what the caller can do in front of a bucket error.
+func explain(err error) error {
+	switch gcerrors.Code(err) {
+	case gcerrors.PermissionDenied:
+		return fmt.Errorf("permission denied (check the credentials and the bucket policy): %w", err)
+	case gcerrors.NotFound:
+		return fmt.Errorf("bucket not found: %w", err)
+	}
+	return err
+}
+
+// IsPermanent reports whether err will not go away by retrying (permission, missing bucket).
+func IsPermanent(err error) bool {
+	switch gcerrors.Code(err) {
+	case gcerrors.PermissionDenied, gcerrors.NotFound, gcerrors.InvalidArgument, gcerrors.Unimplemented:
+		return true
+	}
+	return false
 }
 
 // IsNotFound reports whether err says the object is gone (deleted between list and read).
