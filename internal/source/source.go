@@ -15,6 +15,7 @@ import (
 
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 )
@@ -43,6 +44,7 @@ type Bucket struct {
 //	file:///var/log/databricks
 //	s3://bucket/prefix?region=eu-west-1                      (AWS; credentials from the SDK's chain)
 //	s3://bucket/prefix?endpoint=http://minio:9000&use_path_style=true&region=us-east-1   (MinIO, Ceph)
+//	gs://bucket/prefix                                       (GCS; Application Default Credentials)
 //
 // The URL's path is the prefix to list under; its query configures the client (gocloud.dev's
 // URL options). Object locations in the ledger are scheme://bucket/key, without the query.
@@ -57,10 +59,10 @@ func Open(ctx context.Context, src string) (*Bucket, error) {
 	switch u.Scheme {
 	case "file":
 		return openDir(u.Path)
-	case s3blob.Scheme:
+	case s3blob.Scheme, gcsblob.Scheme:
 		return openURL(ctx, u)
 	default:
-		return nil, fmt.Errorf("source %s: scheme %q is not supported (use a folder, file:// or s3://)", redact(u), u.Scheme)
+		return nil, fmt.Errorf("source %s: scheme %q is not supported (use a folder, file://, s3:// or gs://)", redact(u), u.Scheme)
 	}
 }
 

@@ -38,6 +38,19 @@ func TestS3Conformance(t *testing.T) {
 	})
 }
 
+func TestGCSConformance(t *testing.T) {
+	sourcetest.Run(t, func(t *testing.T) sourcetest.Peer {
+		bucket, writer := sourcetest.GCS(t)
+		return sourcetest.Peer{
+			URI: "gs://" + bucket + "/audit",
+			Put: func(t *testing.T, key string, data []byte) {
+				require.NoError(t, writer.WriteAll(t.Context(), "audit/"+key, data, nil))
+			},
+			Delete: func(t *testing.T, key string) { require.NoError(t, writer.Delete(t.Context(), "audit/"+key)) },
+		}
+	})
+}
+
 func TestOpenErrorsNameTheSourceWithoutItsQuery(t *testing.T) {
 	for _, tc := range []struct{ uri, want string }{
 		{"ftp://host/x?password=hunter2", `scheme "ftp" is not supported`},
