@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"gocloud.dev/blob"
+	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
@@ -45,6 +46,7 @@ type Bucket struct {
 //	s3://bucket/prefix?region=eu-west-1                      (AWS; credentials from the SDK's chain)
 //	s3://bucket/prefix?endpoint=http://minio:9000&use_path_style=true&region=us-east-1   (MinIO, Ceph)
 //	gs://bucket/prefix                                       (GCS; Application Default Credentials)
+//	azblob://container/prefix                                (Azure Blob; AZURE_STORAGE_ACCOUNT and a key, SAS or Azure AD)
 //
 // The URL's path is the prefix to list under; its query configures the client (gocloud.dev's
 // URL options). Object locations in the ledger are scheme://bucket/key, without the query.
@@ -59,10 +61,10 @@ func Open(ctx context.Context, src string) (*Bucket, error) {
 	switch u.Scheme {
 	case "file":
 		return openDir(u.Path)
-	case s3blob.Scheme, gcsblob.Scheme:
+	case s3blob.Scheme, gcsblob.Scheme, azureblob.Scheme:
 		return openURL(ctx, u)
 	default:
-		return nil, fmt.Errorf("source %s: scheme %q is not supported (use a folder, file://, s3:// or gs://)", redact(u), u.Scheme)
+		return nil, fmt.Errorf("source %s: scheme %q is not supported (use a folder, file://, s3://, gs:// or azblob://)", redact(u), u.Scheme)
 	}
 }
 

@@ -51,6 +51,19 @@ func TestGCSConformance(t *testing.T) {
 	})
 }
 
+func TestAzureConformance(t *testing.T) {
+	sourcetest.Run(t, func(t *testing.T) sourcetest.Peer {
+		container, q, writer := sourcetest.Azure(t)
+		return sourcetest.Peer{
+			URI: "azblob://" + container + "/audit?" + q,
+			Put: func(t *testing.T, key string, data []byte) {
+				require.NoError(t, writer.WriteAll(t.Context(), "audit/"+key, data, nil))
+			},
+			Delete: func(t *testing.T, key string) { require.NoError(t, writer.Delete(t.Context(), "audit/"+key)) },
+		}
+	})
+}
+
 func TestOpenErrorsNameTheSourceWithoutItsQuery(t *testing.T) {
 	for _, tc := range []struct{ uri, want string }{
 		{"ftp://host/x?password=hunter2", `scheme "ftp" is not supported`},

@@ -1,0 +1,716 @@
+package rules
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxFileBytes is the largest rule file the loader reads.
+const MaxFileBytes = 4 << 20
+
+// LoadOptions configure the loader. The zero value is ready to use.
+type LoadOptions struct {
+	// CheckQuery, when set, is called once per rule with its language (LanguageKQL or
+	// LanguageSQL) and query text; a non-nil error is reported at the query's line. The query
+	// engine supplies it (app wires it) so that rules does not parse queries itself. Default:
+	// nil, which only checks that the text is not empty.
+	CheckQuery func(lang, text string) error
+}
+
+// Load reads every *.yaml and *.yml file directly in dir, in name order, with the zero
+// LoadOptions. See LoadOptions.Load.
+func Load(dir string) ([]Rule, error) { return LoadOptions{}.Load(dir) }
+
+// LoadFile reads one rule file with the zero LoadOptions. See LoadOptions.LoadFile.
+func LoadFile(path string) ([]Rule, error) { return LoadOptions{}.LoadFile(path) }
+
+// Parse reads rule file content with the zero LoadOptions. See LoadOptions.Parse.
+func Parse(file string, data []byte) ([]Rule, error) { return LoadOptions{}.Parse(file, data) }
+
+// Lint checks a rule directory or a single rule file with the zero LoadOptions. See
+// LoadOptions.Lint.
+func Lint(path string) error { return LoadOptions{}.Lint(path) }
+
+// Load reads every *.yaml and *.yml file directly in dir (not in subdirectories), in name order,
+// and returns their rules in that order. Rule names must be unique across the files. Any problem
+// in any file makes it return no rules and every problem, each a *LintError, joined with
+// errors.Join.
+func (o LoadOptions) Load(dir string) ([]Rule, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading rule directory: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
+			continue
+		}
+		files = append(files, filepath.Join(dir, e.Name()))
+	}
+	slices.Sort(files)
+	return o.loadFiles(files)
+}
+
+// LoadFile reads one rule file. Any problem makes it return no rules and every problem, each a
+// *LintError, joined with errors.Join; an unreadable file is a plain error.
+func (o LoadOptions) LoadFile(path string) ([]Rule, error) {
+	return o.loadFiles([]string{path})
+}
+
+// Parse reads rule file content; file names it in positions and errors. It is how embedded
+// rule files (the built-in pack) are loaded. Any problem makes it return no rules and every
+// problem, each a *LintError, joined with errors.Join. It never panics.
+func (o LoadOptions) Parse(file string, data []byte) ([]Rule, error) {
+	p := &parser{file: file, opts: o}
+	rs := p.parseFile(data)
+	p.checkDuplicates(rs, map[string]Pos{})
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return rs, nil
+}
+
+// Lint checks a rule directory (as Load does) or a single rule file (as LoadFile does) and
+// returns every problem, or nil when the rules load.
+func (o LoadOptions) Lint(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("reading rules: %w", err)
+	}
+	if fi.IsDir() {
+		_, err = o.Load(path)
+	} else {
+		_, err = o.LoadFile(path)
+	}
+	return err
+}
+
+func (o LoadOptions) loadFiles(files []string) ([]Rule, error) {
+	var (
+		all  []Rule
+		errs []error
+		seen = map[string]Pos{}
+	)
+	for _, f := range files {
+		data, err := readCapped(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p := &parser{file: f, opts: o}
+		rs := p.parseFile(data)
+		p.checkDuplicates(rs, seen)
+		errs = append(errs, p.errs...)
+		all = append(all, rs...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return all, nil
+}
+
+func readCapped(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading rule file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading rule file %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// parser collects every problem of one file.
+type parser struct {
+	file string
+	opts LoadOptions
+	errs []error
+	rule string // name of the rule being parsed, for LintError.Rule
+}
+
+func (p *parser) errorf(line int, format string, args ...any) {
+	if line < 1 {
+		line = 1
+	}
+	p.errs = append(p.errs, &LintError{File: p.file, Line: line, Rule: p.rule, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) checkDuplicates(rs []Rule, seen map[string]Pos) {
+	for _, r := range rs {
+		if r.Name == "" {
+			continue
+		}
+		if first, dup := seen[r.Name]; dup {
+			p.errs = append(p.errs, &LintError{File: r.Pos.File, Line: r.Pos.Line, Rule: r.Name,
+				Msg: fmt.Sprintf("duplicate rule name %q, first defined at %s", r.Name, first)})
+			continue
+		}
+		seen[r.Name] = r.Pos
+	}
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+func (p *parser) parseFile(data []byte) (rs []Rule) {
+	defer func() {
+		if r := recover(); r != nil {
+			rs = nil
+			p.errorf(1, "yaml parser panic: %v", r)
+		}
+	}()
+	if len(data) > MaxFileBytes {
+		p.errorf(1, "file is larger than %d bytes", MaxFileBytes)
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil // an empty file holds no rules
+		}
+		p.yamlError(err)
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err != io.EOF {
+		if err != nil {
+			p.yamlError(err)
+		} else {
+			p.errorf(extra.Line, "more than one YAML document in a rule file")
+		}
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := resolve(doc.Content[0])
+	if isNull(root) {
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root.Line, "rule file must be a mapping with a rules list")
+		return nil
+	}
+	var list *yaml.Node
+	for _, kv := range p.pairs(root, "rule file") {
+		switch kv.key.Value {
+		case "rules":
+			list = kv.val
+		default:
+			p.errorf(kv.key.Line, "unknown field %q in rule file", kv.key.Value)
+		}
+	}
+	if list == nil || isNull(list) {
+		if list == nil {
+			p.errorf(root.Line, "missing field \"rules\"")
+		}
+		return nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		p.errorf(list.Line, "rules must be a list")
+		return nil
+	}
+	// Rules with problems are kept too, so duplicate names are still reported; the caller
+	// returns no rules when there is any problem.
+	for _, n := range list.Content {
+		if r, ok := p.parseRule(resolve(n)); ok || r.Name != "" {
+			r.Pos.Line = n.Line // an alias (- *base) is a rule of its own at its own line
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+func (p *parser) yamlError(err error) {
+	msg := err.Error()
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		if m[1] != "" {
+			line, _ = strconv.Atoi(m[1])
+		}
+		msg = m[2]
+	}
+	p.errorf(line, "yaml: %s", msg)
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
+		n = n.Alias
+	}
+	if n == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+type pair struct{ key, val *yaml.Node }
+
+// pairs returns a mapping's key/value pairs with "<<" merge keys expanded (explicit keys win) and
+// reports repeated keys.
+func (p *parser) pairs(m *yaml.Node, what string) []pair {
+	out, _ := p.pairsDepth(m, what, 0, true)
+	return out
+}
+
+func (p *parser) pairsDepth(m *yaml.Node, what string, depth int, report bool) ([]pair, bool) {
+	if depth > 8 {
+		p.errorf(m.Line, "merge keys nested too deep in %s", what)
+		return nil, false
+	}
+	var explicit, merged []pair
+	seen := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
+		if k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.ShortTag() == "!!merge") {
+			srcs := []*yaml.Node{v}
+			if v.Kind == yaml.SequenceNode {
+				srcs = v.Content
+			}
+			for _, s := range srcs {
+				s = resolve(s)
+				if s.Kind != yaml.MappingNode {
+					p.errorf(s.Line, "merge key in %s must refer to a mapping", what)
+					continue
+				}
+				ps, _ := p.pairsDepth(s, what, depth+1, false)
+				merged = append(merged, ps...)
+			}
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k.Line, "keys in %s must be strings", what)
+			continue
+		}
+		if first, dup := seen[k.Value]; dup && report {
+			p.errorf(k.Line, "field %q repeated in %s, first at line %d", k.Value, what, first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		explicit = append(explicit, pair{k, v})
+	}
+	for _, kv := range merged {
+		if _, dup := seen[kv.key.Value]; !dup {
+			seen[kv.key.Value] = kv.key.Line
+			explicit = append(explicit, kv)
+		}
+	}
+	return explicit, true
+}
+
+var labelNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
+	p.rule = ""
+	defer func() { p.rule = "" }()
+	before := len(p.errs)
+	r := Rule{
+		NOfM:        NOfM{N: 1, M: 1},
+		AutoResolve: true,
+		Enabled:     true,
+		Measure:     Measure{Aggregation: AggCount},
+		Pos:         Pos{File: p.file, Line: n.Line},
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n.Line, "each rule must be a mapping")
+		return r, false
+	}
+	ps := p.pairs(n, "rule")
+	// Name first, so later errors carry it.
+	for _, kv := range ps {
+		if kv.key.Value == "name" {
+			r.Name = strings.TrimSpace(p.str(kv))
+			p.rule = r.Name
+		}
+	}
+	have := map[string]*yaml.Node{}
+	var langNode *yaml.Node
+	for _, kv := range ps {
+		k := kv.key.Value
+		have[k] = kv.key
+		switch k {
+		case "name":
+		case "description":
+			r.Description = p.str(kv)
+		case "severity":
+			r.Severity = Severity(p.str(kv))
+			if !r.Severity.valid() {
+				p.errorf(kv.val.Line, "severity %q must be one of info, low, medium, high, critical", r.Severity)
+			}
+		case "language":
+			langNode = kv.val
+			r.Query.Language = p.str(kv)
+			if r.Query.Language != LanguageKQL && r.Query.Language != LanguageSQL {
+				p.errorf(kv.val.Line, "language %q must be kql or sql", r.Query.Language)
+			}
+		case "query":
+			r.Query.Text = p.str(kv)
+			r.Query.Line = kv.val.Line
+			if strings.TrimSpace(r.Query.Text) == "" {
+				p.errorf(kv.val.Line, "query is empty")
+			}
+		case "schedule":
+			r.Schedule = p.schedule(kv)
+		case "window":
+			var ok bool
+			if r.Window, ok = p.durationOK(kv); ok && r.Window == 0 {
+				p.errorf(kv.val.Line, "window must be positive")
+			}
+		case "late_margin":
+			r.LateMargin = p.duration(kv)
+		case "measure":
+			r.Measure = p.measure(kv)
+		case "split_by":
+			r.SplitBy = p.strList(kv, true)
+		case "condition":
+			r.Condition = p.condition(kv)
+		case "n_of_m":
+			r.NOfM = p.nOfM(kv)
+		case "auto_resolve":
+			r.AutoResolve = p.boolean(kv)
+		case "resolve_after":
+			r.ResolveAfter = p.duration(kv)
+		case "mute_for":
+			r.MuteFor = p.duration(kv)
+		case "labels":
+			r.Labels, r.labelTmpls = p.templates(kv, true)
+		case "annotations":
+			r.Annotations, r.annTmpls = p.templates(kv, false)
+		case "action_groups":
+			r.ActionGroups = p.strList(kv, false)
+		case "enabled":
+			r.Enabled = p.boolean(kv)
+		default:
+			p.errorf(kv.key.Line, "unknown field %q in rule", k)
+		}
+	}
+	for _, req := range []string{"name", "severity", "language", "query", "schedule", "window", "condition"} {
+		if have[req] == nil {
+			p.errorf(n.Line, "missing field %q", req)
+		}
+	}
+	if have["name"] != nil && r.Name == "" {
+		p.errorf(have["name"].Line, "name is empty")
+	}
+	if have["resolve_after"] != nil && !r.AutoResolve {
+		p.errorf(have["resolve_after"].Line, "resolve_after is set but auto_resolve is false")
+	}
+	if r.Schedule.Every > 0 && r.Window > 0 && r.Window+r.LateMargin < r.Schedule.Every {
+		p.errorf(have["window"].Line, "window plus late_margin (%s) is shorter than the schedule interval (%s), so events between evaluations would never be seen", r.Window+r.LateMargin, r.Schedule.Every)
+	}
+	if p.opts.CheckQuery != nil && langNode != nil && strings.TrimSpace(r.Query.Text) != "" &&
+		(r.Query.Language == LanguageKQL || r.Query.Language == LanguageSQL) {
+		if err := checkQuery(p.opts.CheckQuery, r.Query.Language, r.Query.Text); err != nil {
+			p.errorf(r.Query.Line, "query: %v", err)
+		}
+	}
+	return r, len(p.errs) == before
+}
+
+// checkQuery calls the query checker and turns a panic into an error, so one bad rule cannot
+// stop the loader.
+func checkQuery(check func(lang, text string) error, lang, text string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("checker panic: %v", r)
+		}
+	}()
+	return check(lang, text)
+}
+
+// scalar returns a scalar node's value, reporting other kinds.
+func (p *parser) scalar(kv pair, what string) (string, bool) {
+	if kv.val.Kind != yaml.ScalarNode {
+		p.errorf(kv.val.Line, "%s must be %s", kv.key.Value, what)
+		return "", false
+	}
+	if isNull(kv.val) {
+		return "", true
+	}
+	return kv.val.Value, true
+}
+
+func (p *parser) str(kv pair) string {
+	s, _ := p.scalar(kv, "a string")
+	return s
+}
+
+func (p *parser) duration(kv pair) time.Duration {
+	d, _ := p.durationOK(kv)
+	return d
+}
+
+func (p *parser) durationOK(kv pair) (time.Duration, bool) {
+	s, ok := p.scalar(kv, "a duration")
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.errorf(kv.val.Line, "%s %q is not a duration (write one like 90s, 15m or 1h30m)", kv.key.Value, s)
+		return 0, false
+	}
+	if d < 0 {
+		p.errorf(kv.val.Line, "%s must not be negative", kv.key.Value)
+		return 0, false
+	}
+	return d, true
+}
+
+func (p *parser) boolean(kv pair) bool {
+	s, ok := p.scalar(kv, "true or false")
+	if !ok {
+		return false
+	}
+	if kv.val.ShortTag() != "!!bool" {
+		p.errorf(kv.val.Line, "%s must be true or false, not %q", kv.key.Value, s)
+		return false
+	}
+	b, _ := strconv.ParseBool(strings.ToLower(s))
+	return b
+}
+
+func (p *parser) number(kv pair) (float64, bool) {
+	s, ok := p.scalar(kv, "a number")
+	if !ok {
+		return 0, false
+	}
+	tag := kv.val.ShortTag()
+	if tag == "!!int" || tag == "!!float" {
+		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f, true
+		}
+		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
+			return float64(i), true
+		}
+	}
+	p.errorf(kv.val.Line, "%s must be a finite number, not %q", kv.key.Value, s)
+	return 0, false
+}
+
+func (p *parser) integer(kv pair) (int, bool) {
+	f, ok := p.number(kv)
+	if !ok {
+		return 0, false
+	}
+	if f != math.Trunc(f) || f < 0 || f > MaxM*10 {
+		p.errorf(kv.val.Line, "%s must be a small whole number", kv.key.Value)
+		return 0, false
+	}
+	return int(f), true
+}
+
+func (p *parser) strList(kv pair, unique bool) []string {
+	n := kv.val
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n.Line, "%s must be a list of strings", kv.key.Value)
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range n.Content {
+		e = resolve(e)
+		if e.Kind != yaml.ScalarNode || isNull(e) || strings.TrimSpace(e.Value) == "" {
+			p.errorf(e.Line, "%s entries must be non-empty strings", kv.key.Value)
+			continue
+		}
+		if seen[e.Value] {
+			p.errorf(e.Line, "%s lists %q twice", kv.key.Value, e.Value)
+			continue
+		}
+		seen[e.Value] = true
+		out = append(out, e.Value)
+	}
+	return out
+}
+
+func (p *parser) mapping(kv pair, what string) []pair {
+	if kv.val.Kind != yaml.MappingNode {
+		p.errorf(kv.val.Line, "%s must be %s", kv.key.Value, what)
+		return nil
+	}
+	return p.pairs(kv.val, kv.key.Value)
+}
+
+func (p *parser) schedule(kv pair) Schedule {
+	var s Schedule
+	ps := p.mapping(kv, "a mapping with every or cron")
+	if ps == nil {
+		return s
+	}
+	for _, e := range ps {
+		switch e.key.Value {
+		case "every":
+			var ok bool
+			if s.Every, ok = p.durationOK(e); ok && (s.Every < MinEvery || s.Every > MaxEvery) {
+				p.errorf(e.val.Line, "every %s must be between %s and %s", s.Every, MinEvery, MaxEvery)
+			}
+		case "cron":
+			text := p.str(e)
+			c, err := ParseCron(text)
+			if err != nil {
+				p.errorf(e.val.Line, "%v", err)
+				continue
+			}
+			s.Cron = c
+		default:
+			p.errorf(e.key.Line, "unknown field %q in schedule", e.key.Value)
+		}
+	}
+	var hasEvery, hasCron bool
+	for _, e := range ps {
+		hasEvery = hasEvery || e.key.Value == "every"
+		hasCron = hasCron || e.key.Value == "cron"
+	}
+	if hasEvery == hasCron {
+		p.errorf(kv.val.Line, "schedule must set exactly one of every or cron")
+	}
+	return s
+}
+
+func (p *parser) measure(kv pair) Measure {
+	m := Measure{Aggregation: AggCount}
+	if kv.val.Kind == yaml.ScalarNode {
+		if kv.val.Value != string(AggCount) {
+			p.errorf(kv.val.Line, "measure %q must be count or a mapping with column and aggregation", kv.val.Value)
+		}
+		return m
+	}
+	ps := p.mapping(kv, "count or a mapping with column and aggregation")
+	if ps == nil {
+		return m
+	}
+	m.Aggregation = ""
+	for _, e := range ps {
+		switch e.key.Value {
+		case "column":
+			m.Column = strings.TrimSpace(p.str(e))
+			if m.Column == "" {
+				p.errorf(e.val.Line, "measure column is empty")
+			}
+		case "aggregation":
+			m.Aggregation = Aggregation(p.str(e))
+			switch m.Aggregation {
+			case AggSum, AggAvg, AggMin, AggMax, AggCountDistinct:
+			default:
+				p.errorf(e.val.Line, "aggregation %q must be one of sum, avg, min, max, count_distinct", m.Aggregation)
+			}
+		default:
+			p.errorf(e.key.Line, "unknown field %q in measure", e.key.Value)
+		}
+	}
+	if m.Column == "" || m.Aggregation == "" {
+		p.errorf(kv.val.Line, "measure needs both column and aggregation (or write measure: count)")
+	}
+	return m
+}
+
+func (p *parser) condition(kv pair) Condition {
+	var c Condition
+	ps := p.mapping(kv, "a mapping with op and threshold")
+	if ps == nil {
+		return c
+	}
+	var hasOp, hasThreshold bool
+	for _, e := range ps {
+		switch e.key.Value {
+		case "op":
+			hasOp = true
+			c.Op = Op(p.str(e))
+			if !c.Op.valid() {
+				p.errorf(e.val.Line, "op %q must be one of >, >=, <, <=, ==, !=", c.Op)
+			}
+		case "threshold":
+			hasThreshold = true
+			c.Threshold, _ = p.number(e)
+		default:
+			p.errorf(e.key.Line, "unknown field %q in condition", e.key.Value)
+		}
+	}
+	if !hasOp || !hasThreshold {
+		p.errorf(kv.val.Line, "condition needs both op and threshold")
+	}
+	return c
+}
+
+func (p *parser) nOfM(kv pair) NOfM {
+	v := NOfM{N: 1, M: 1}
+	ps := p.mapping(kv, "a mapping with n and m")
+	if ps == nil {
+		return v
+	}
+	var hasN, hasM bool
+	for _, e := range ps {
+		switch e.key.Value {
+		case "n":
+			hasN = true
+			v.N, _ = p.integer(e)
+		case "m":
+			hasM = true
+			v.M, _ = p.integer(e)
+		default:
+			p.errorf(e.key.Line, "unknown field %q in n_of_m", e.key.Value)
+		}
+	}
+	switch {
+	case !hasN || !hasM:
+		p.errorf(kv.val.Line, "n_of_m needs both n and m")
+	case v.N < 1 || v.N > v.M || v.M > MaxM:
+		p.errorf(kv.val.Line, "n_of_m must satisfy 1 <= n <= m <= %d, got n=%d m=%d", MaxM, v.N, v.M)
+	}
+	return v
+}
+
+// templates parses a labels or annotations map; each value is a text/template, parsed and run
+// once on empty data so that unknown fields are reported here and not at alert time.
+func (p *parser) templates(kv pair, labels bool) (map[string]string, map[string]*template.Template) {
+	if isNull(kv.val) {
+		return nil, nil
+	}
+	ps := p.mapping(kv, "a mapping of names to templates")
+	if ps == nil {
+		return nil, nil
+	}
+	texts := make(map[string]string, len(ps))
+	tmpls := make(map[string]*template.Template, len(ps))
+	for _, e := range ps {
+		name := e.key.Value
+		if labels && !labelNameRE.MatchString(name) {
+			p.errorf(e.key.Line, "label name %q must match %s", name, labelNameRE)
+		}
+		text, ok := p.scalar(e, "a string")
+		if !ok {
+			continue
+		}
+		t, err := parseTemplate(kv.key.Value+"."+name, text)
+		if err != nil {
+			p.errorf(e.val.Line, "%s.%s: %v", kv.key.Value, name, err)
+			continue
+		}
+		texts[name], tmpls[name] = text, t
+	}
+	return texts, tmpls
+}
