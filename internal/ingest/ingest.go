@@ -38,6 +38,12 @@ type Options struct {
 	ReadAttempts int
 	// RetryBackoff is the wait before the second attempt; it doubles after that. Default 200ms.
 	RetryBackoff time.Duration
+	// Lookback is how far before the newest ingested date partition a poll still lists:
+	// Databricks delivers 99% of a day within 24 h and the rest within 72 h. Default 72h.
+	Lookback time.Duration
+	// FullScanEvery is how often a run lists the whole source instead of only the recent
+	// partitions (the first run always does). Default 1h.
+	FullScanEvery time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -63,7 +69,8 @@ type Ingester struct {
 	log    *slog.Logger
 	mu     sync.Mutex // one run at a time
 	cat    *medallion.Catalog
-	viewed bool
+	// lastFull is when a run last listed the whole source.
+	lastFull time.Time
 }
 
 // New returns an Ingester.
@@ -88,6 +95,12 @@ func New(opts Options) (*Ingester, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Lookback <= 0 {
+		opts.Lookback = 72 * time.Hour
+	}
+	if opts.FullScanEvery <= 0 {
+		opts.FullScanEvery = time.Hour
 	}
 	return &Ingester{opts: opts, log: opts.Logger}, nil
 }
@@ -119,15 +132,24 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	if err := in.prepare(ctx); err != nil {
 		return sum, err
 	}
-	objs, err := in.opts.Source.List(ctx)
+	ledger, nextID, newest, err := in.loadLedger(ctx)
 	if err != nil {
 		return sum, err
+	}
+	// After a full listing, polls list only partitions from Lookback before the newest one.
+	var since time.Time
+	now := in.opts.Now()
+	if full := in.lastFull.IsZero() || now.Sub(in.lastFull) >= in.opts.FullScanEvery; !full && !newest.IsZero() {
+		since = newest.Add(-in.opts.Lookback)
+	}
+	objs, err := in.opts.Source.ListSince(ctx, since)
+	if err != nil {
+		return sum, err
+	}
+	if since.IsZero() {
+		in.lastFull = now
 	}
 	sum.Objects = int64(len(objs))
-	ledger, nextID, err := in.loadLedger(ctx)
-	if err != nil {
-		return sum, err
-	}
 	var jobs []job
 	var total int64
 	for _, o := range objs {
@@ -261,10 +283,13 @@ func (in *Ingester) prepare(ctx context.Context) error {
 	})
 }
 
-func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int64, error) {
-	rows, err := in.opts.DB.QueryContext(ctx, "SELECT file_id, path, size, mod_time, coalesce(etag, ''), sha256 FROM bronze.files")
+// loadLedger reads the ledger: the version of every path, the next free file id and the
+// newest date partition ingested (zero when none).
+func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int64, time.Time, error) {
+	var newest time.Time
+	rows, err := in.opts.DB.QueryContext(ctx, "SELECT file_id, path, size, mod_time, coalesce(etag, ''), sha256, partition_date FROM bronze.files")
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading ledger: %w", err)
+		return nil, 0, newest, fmt.Errorf("reading ledger: %w", err)
 	}
 	defer rows.Close()
 	m := map[string]ledgerEntry{}
@@ -272,19 +297,22 @@ func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int
 	for rows.Next() {
 		var e ledgerEntry
 		var path string
-		var mt *time.Time
-		if err := rows.Scan(&e.fileID, &path, &e.size, &mt, &e.etag, &e.sha256); err != nil {
-			return nil, 0, err
+		var mt, date *time.Time
+		if err := rows.Scan(&e.fileID, &path, &e.size, &mt, &e.etag, &e.sha256, &date); err != nil {
+			return nil, 0, newest, err
 		}
 		if mt != nil {
 			e.modTime = mt.UTC()
+		}
+		if date != nil && date.After(newest) {
+			newest = *date
 		}
 		m[path] = e
 		if e.fileID >= next {
 			next = e.fileID + 1
 		}
 	}
-	return m, next, rows.Err()
+	return m, next, newest, rows.Err()
 }
 
 // commit streams decoded objects from next into one transaction until it holds about TxRows

@@ -346,3 +346,37 @@ func TestS3SourceExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, rep.OK(), "%+v", rep.Violations)
 }
+
+func TestPollsListOnlyRecentPartitionsBetweenFullScans(t *testing.T) {
+	dir := t.TempDir()
+	db := storetest.Open(t)
+	src, err := source.Open(t.Context(), dir)
+	require.NoError(t, err)
+	defer src.Close()
+	now := time.Date(2019, 12, 31, 12, 0, 0, 0, time.UTC)
+	in, err := ingest.New(ingest.Options{DB: db, Source: src, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	once := func() ingest.Summary {
+		s, err := in.Once(t.Context())
+		require.NoError(t, err)
+		return s
+	}
+	for d := 1; d <= 30; d++ {
+		write(t, dir, fmt.Sprintf("workspaceId=1/date=2019-12-%02d/a.json", d), lines(d*10, d*10+2))
+	}
+	require.EqualValues(t, 30, once().Objects, "the first run lists everything")
+
+	// A late file in an old partition and a new one in a recent partition.
+	write(t, dir, "workspaceId=1/date=2019-12-02/late.json", lines(900, 903))
+	write(t, dir, "workspaceId=1/date=2019-12-29/b.json", lines(950, 951))
+	now = now.Add(time.Minute)
+	s := once()
+	require.EqualValues(t, 5, s.Objects, "a poll lists 2019-12-27 .. 2019-12-30 only")
+	require.EqualValues(t, 1, s.Ingested)
+
+	now = now.Add(time.Hour) // the periodic full scan finds the late file
+	s = once()
+	require.EqualValues(t, 32, s.Objects)
+	require.EqualValues(t, 1, s.Ingested)
+	require.EqualValues(t, 64, storetest.Count(t, db, "SELECT count(*) FROM silver.audit"))
+}

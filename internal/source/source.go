@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -135,17 +136,48 @@ func IsAuditObject(key string) bool {
 
 // List returns every audit object of the source, sorted by key.
 func (b *Bucket) List(ctx context.Context) ([]Object, error) {
+	return b.ListSince(ctx, time.Time{})
+}
+
+// ListSince returns the audit objects of the source, sorted by key, leaving out date
+// partitions older than since: Databricks' date=<yyyy-mm-dd> folders and Azure's archive
+// y=<yyyy>/m=<mm>/d=<dd> folders are walked with a delimiter and pruned by name, so a poll lists
+// only the recent part of a bucket that holds years of logs. Objects outside date partitions
+// are always listed. A zero since lists everything.
+func (b *Bucket) ListSince(ctx context.Context, since time.Time) ([]Object, error) {
 	var out []Object
-	it := b.b.List(&blob.ListOptions{Prefix: b.prefix})
+	if err := b.walk(ctx, b.prefix, since, partial{}, &out); err != nil {
+		return nil, fmt.Errorf("listing %s%s: %w", b.base, b.prefix, explain(err))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// partial is the date known from the partition folders above a key (Azure splits it).
+type partial struct{ y, m, d int }
+
+func (b *Bucket) walk(ctx context.Context, prefix string, since time.Time, p partial, out *[]Object) error {
+	it := b.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	for {
 		o, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing %s%s: %w", b.base, b.prefix, explain(err))
+			return err
 		}
-		if o.IsDir || !IsAuditObject(o.Key) {
+		if o.IsDir {
+			seg := strings.TrimSuffix(strings.TrimPrefix(o.Key, prefix), "/")
+			q, dated := p.with(seg)
+			if dated && !since.IsZero() && q.before(since) {
+				continue
+			}
+			if err := b.walk(ctx, o.Key, since, q, out); err != nil {
+				return err
+			}
+			continue
+		}
+		if !IsAuditObject(o.Key) {
 			continue
 		}
 		// Microseconds: what the ledger (TIMESTAMPTZ) keeps, so a stored version compares equal.
@@ -154,10 +186,51 @@ func (b *Bucket) List(ctx context.Context) ([]Object, error) {
 			obj.ETag = fmt.Sprintf("%x", o.MD5)
 		}
 		obj.WorkspaceID, obj.Date = ParseLayout(o.Key)
-		out = append(out, obj)
+		*out = append(*out, obj)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+}
+
+// with adds a folder name to the known date; dated reports whether the folder is a date part.
+func (p partial) with(seg string) (partial, bool) {
+	if v, ok := strings.CutPrefix(seg, "date="); ok {
+		if t, err := time.Parse(time.DateOnly, v); err == nil {
+			return partial{t.Year(), int(t.Month()), t.Day()}, true
+		}
+		return p, false
+	}
+	for _, part := range []struct {
+		key string
+		set func(*partial, int)
+		ok  func(partial) bool
+	}{
+		{"y=", func(q *partial, v int) { q.y = v }, func(partial) bool { return true }},
+		{"m=", func(q *partial, v int) { q.m = v }, func(q partial) bool { return q.y > 0 && q.m == 0 }},
+		{"d=", func(q *partial, v int) { q.d = v }, func(q partial) bool { return q.m > 0 && q.d == 0 }},
+	} {
+		if v, ok := strings.CutPrefix(seg, part.key); ok && part.ok(p) {
+			if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				part.set(&p, n)
+				return p, true
+			}
+		}
+	}
+	return p, false
+}
+
+// before reports whether every day the partial date covers is before since's day.
+func (p partial) before(since time.Time) bool {
+	sy, sm, sd := since.Year(), int(since.Month()), since.Day()
+	switch {
+	case p.y != sy:
+		return p.y < sy
+	case p.m == 0:
+		return false
+	case p.m != sm:
+		return p.m < sm
+	case p.d == 0:
+		return false
+	}
+	return p.d < sd
 }
 
 // Open returns the bytes of an object.
@@ -195,15 +268,24 @@ func IsNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound
 var (
 	wsRe   = regexp.MustCompile(`(?:^|/)workspaceId=([0-9]+)(?:/|$)`)
 	dateRe = regexp.MustCompile(`(?:^|/)date=([0-9]{4}-[0-9]{2}-[0-9]{2})(?:/|$)`)
+	// Azure's diagnostic archive: .../WORKSPACES/<name>/y=2019/m=12/d=28/h=10/m=00/PT1H.json
+	azWsRe   = regexp.MustCompile(`(?i)/WORKSPACES/([^/]+)/`)
+	azDateRe = regexp.MustCompile(`(?:^|/)y=([0-9]{4})/m=([0-9]{2})/d=([0-9]{2})(?:/|$)`)
 )
 
-// ParseLayout extracts the workspaceId=<id> and date=<yyyy-mm-dd> segments of a delivery key.
+// ParseLayout extracts the workspace and the date of a key in either delivery layout:
+// Databricks' workspaceId=<id>/date=<yyyy-mm-dd>/... or Azure's archive
+// resourceId=/SUBSCRIPTIONS/.../WORKSPACES/<name>/y=<yyyy>/m=<mm>/d=<dd>/...
 func ParseLayout(key string) (workspaceID string, date time.Time) {
 	if m := wsRe.FindStringSubmatch(key); m != nil {
 		workspaceID = m[1]
+	} else if m := azWsRe.FindStringSubmatch(key); m != nil {
+		workspaceID = m[1]
 	}
 	if m := dateRe.FindStringSubmatch(key); m != nil {
-		date, _ = time.Parse("2006-01-02", m[1])
+		date, _ = time.Parse(time.DateOnly, m[1])
+	} else if m := azDateRe.FindStringSubmatch(key); m != nil {
+		date, _ = time.Parse(time.DateOnly, m[1]+"-"+m[2]+"-"+m[3])
 	}
 	return workspaceID, date
 }

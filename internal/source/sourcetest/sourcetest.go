@@ -73,6 +73,38 @@ func Run(t *testing.T, newPeer func(t *testing.T) Peer) {
 			"a rewritten object must look different: %+v vs %+v", before[0], after[0])
 	})
 
+	t.Run("listing since a day prunes older partitions", func(t *testing.T) {
+		p := newPeer(t)
+		for _, k := range []string{
+			"workspaceId=1/date=2019-11-30/old.json",
+			"workspaceId=1/date=2019-12-27/recent.json",
+			"workspaceId=2/date=2019-12-28/new.json",
+			"insights-logs-clusters/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/WS-1/y=2019/m=12/d=26/h=23/m=00/PT1H.json",
+			"insights-logs-clusters/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/WS-1/y=2019/m=12/d=27/h=01/m=00/PT1H.json",
+			"insights-logs-clusters/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/WS-1/y=2018/m=12/d=30/h=01/m=00/PT1H.json",
+			"exports/undated.jsonl",
+		} {
+			p.Put(t, k, []byte("{}\n"))
+		}
+		b, err := source.Open(t.Context(), p.URI)
+		require.NoError(t, err)
+		defer b.Close()
+		all, err := b.List(t.Context())
+		require.NoError(t, err)
+		require.Len(t, all, 7)
+		recent, err := b.ListSince(t.Context(), time.Date(2019, 12, 27, 0, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		var names []string
+		for _, o := range recent {
+			names = append(names, o.Key[strings.LastIndexByte(o.Key[:strings.LastIndexByte(o.Key, '/')], '/')+1:])
+			if strings.Contains(o.Key, "WORKSPACES") {
+				require.Equal(t, "WS-1", o.WorkspaceID)
+				require.Equal(t, time.Date(2019, 12, 27, 0, 0, 0, 0, time.UTC), o.Date)
+			}
+		}
+		require.Equal(t, []string{"exports/undated.jsonl", "m=00/PT1H.json", "date=2019-12-27/recent.json", "date=2019-12-28/new.json"}, names)
+	})
+
 	t.Run("deleted object", func(t *testing.T) {
 		p := newPeer(t)
 		p.Put(t, "a.json", []byte("{}\n"))
