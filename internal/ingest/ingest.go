@@ -65,10 +65,10 @@ type Summary struct {
 
 // Ingester ingests one source into one database.
 type Ingester struct {
-	opts   Options
-	log    *slog.Logger
-	mu     sync.Mutex // one run at a time
-	cat    *medallion.Catalog
+	opts Options
+	log  *slog.Logger
+	mu   sync.Mutex // one run at a time
+	cat  *medallion.Catalog
 	// lastFull is when a run last listed the whole source.
 	lastFull time.Time
 }
