@@ -71,6 +71,11 @@ type Ingester struct {
 	cat  *medallion.Catalog
 	// lastFull is when a run last listed the whole source.
 	lastFull time.Time
+	// The ledger, kept in memory between runs: this Ingester is the database's only writer, so
+	// it changes only through commit, which updates it. A failed commit drops it (reloaded).
+	ledger map[string]ledgerEntry
+	nextID int64
+	newest time.Time // newest date partition ingested
 }
 
 // New returns an Ingester.
@@ -132,20 +137,28 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	if err := in.prepare(ctx); err != nil {
 		return sum, err
 	}
-	ledger, nextID, newest, err := in.loadLedger(ctx)
-	if err != nil {
-		return sum, err
+	if in.ledger == nil {
+		t0 := time.Now()
+		var err error
+		if in.ledger, in.nextID, in.newest, err = in.loadLedger(ctx); err != nil {
+			in.ledger = nil
+			return sum, err
+		}
+		in.log.Debug("ledger loaded", "files", len(in.ledger), "duration", time.Since(t0))
 	}
+	ledger, newest := in.ledger, in.newest
 	// After a full listing, polls list only partitions from Lookback before the newest one.
 	var since time.Time
 	now := in.opts.Now()
 	if full := in.lastFull.IsZero() || now.Sub(in.lastFull) >= in.opts.FullScanEvery; !full && !newest.IsZero() {
 		since = newest.Add(-in.opts.Lookback)
 	}
+	t0 := time.Now()
 	objs, err := in.opts.Source.ListSince(ctx, since)
 	if err != nil {
 		return sum, err
 	}
+	in.log.Debug("source listed", "objects", len(objs), "since", since, "duration", time.Since(t0))
 	if since.IsZero() {
 		in.lastFull = now
 	}
@@ -162,8 +175,8 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 			p := prev
 			j.prev, j.fileID = &p, p.fileID
 		} else {
-			j.fileID = nextID
-			nextID++
+			j.fileID = in.nextID
+			in.nextID++
 		}
 		jobs = append(jobs, j)
 		total += o.Size
@@ -322,8 +335,9 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	now := in.opts.Now().UTC().Truncate(time.Microsecond)
 	var add Summary
 	objects := 0
+	var committed []*decoded
 	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
-		add, objects = Summary{}, 0
+		add, objects, committed = Summary{}, 0, committed[:0]
 		silver, err := medallion.NewSilverWriter(tx, in.cat)
 		if err != nil {
 			return err
@@ -358,6 +372,7 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 				continue
 			}
 			o := d.job.obj
+			committed = append(committed, d)
 			if p := d.job.prev; p != nil {
 				if p.sha256 == d.sha256 {
 					// Same bytes, new mtime: only the ledger's idea of the version changes.
@@ -422,7 +437,15 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	})
 	if err != nil {
 		in.cat.Rollback()
+		in.ledger = nil // reloaded by the next run
 		return fmt.Errorf("committing %d objects: %w", objects, err)
+	}
+	for _, d := range committed {
+		o := d.job.obj
+		in.ledger[o.URL] = ledgerEntry{fileID: d.job.fileID, size: o.Size, modTime: o.ModTime, etag: o.ETag, sha256: d.sha256}
+		if o.Date.After(in.newest) {
+			in.newest = o.Date
+		}
 	}
 	sum.Ingested += add.Ingested
 	sum.Rewritten += add.Rewritten
