@@ -13,6 +13,7 @@ import (
 	"github.com/auditlake/auditlake/internal/auditlog"
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/kql"
 	"github.com/auditlake/auditlake/internal/medallion"
 	"github.com/auditlake/auditlake/internal/query"
 	"github.com/auditlake/auditlake/internal/source"
@@ -81,17 +82,21 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 
 // QueryOptions configure Query.
 type QueryOptions struct {
-	Text   string            // the query
-	Format string            // table, csv or json
-	Tables []store.FileTable // files to query as tables for this query only
+	Text    string            // the query
+	Format  string            // table, csv or json
+	Tables  []store.FileTable // files to query as tables for this query only
+	KQL     bool              // Text is KQL, translated to SQL
+	Now     time.Time         // pins now() and ago() in KQL; zero: the wall clock
+	Explain bool              // print the SQL instead of running it
 }
 
-// Query runs one SELECT statement in the sandbox and writes the result in o.Format. Without a
-// database in the data directory, it runs on an empty in-memory database as long as the query
-// brings its own tables (--table).
+// Query runs one SELECT statement (or one KQL query) in the sandbox and writes the result in
+// o.Format. Without a database in the data directory, it runs on an empty in-memory database
+// as long as the query brings its own tables (--table) or reads none (KQL print, datatable,
+// range).
 func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	opts := store.Options{Dir: env.Data, Sandbox: true, Files: o.Tables, Logger: env.logger().With("component", "store")}
-	if len(o.Tables) > 0 && !hasDatabase(env.Data) {
+	if !hasDatabase(env.Data) && (len(o.Tables) > 0 || o.KQL) {
 		opts.Dir = ""
 	}
 	db, err := store.Open(ctx, opts)
@@ -99,11 +104,45 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	if o.KQL {
+		now := o.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if o.Explain {
+			tr, err := query.TranslateKQL(ctx, db.SQL(), o.Text, now)
+			if err != nil {
+				return kqlError(err)
+			}
+			_, err = fmt.Fprintln(w, tr.SQL)
+			return err
+		}
+		res, err := query.RunKQL(ctx, db.SQL(), o.Text, query.KQLOptions{Now: now})
+		if err != nil {
+			return kqlError(err)
+		}
+		return query.Write(w, res, o.Format)
+	}
+	if o.Explain {
+		_, err := fmt.Fprintln(w, o.Text)
+		return err
+	}
 	res, err := query.Run(ctx, db.SQL(), o.Text, query.Options{})
 	if err != nil {
 		return err
 	}
 	return query.Write(w, res, o.Format)
+}
+
+// kqlError adds the caret snippet to a KQL error, for people reading a terminal.
+func kqlError(err error) error {
+	var pe *kql.ParseError
+	if errors.As(err, &pe) {
+		if sn := pe.Snippet(); sn != "" {
+			return fmt.Errorf("%w\n%s", err, sn)
+		}
+	}
+	return err
 }
 
 func hasDatabase(dir string) bool {

@@ -1,7 +1,6 @@
 // Package kql is the KQL (Kusto Query Language) front end: it turns query
-// text into a typed syntax tree. A binder that resolves the tree against a
-// catalog into a typed plan (for sqlgen) belongs here too; it is not written
-// yet.
+// text into a typed syntax tree, and binds the tree against a catalog into a
+// typed relational plan that sqlgen renders as SQL.
 //
 // The package owns:
 //
@@ -15,7 +14,16 @@
 //     expression precedence);
 //   - the AST, whose String methods print canonical KQL that parses back to
 //     an equal tree;
-//   - ParseError, which carries a position and renders a caret snippet.
+//   - ParseError, which carries a position and renders a caret snippet;
+//   - the binder (bind*.go): name resolution against a Catalog and let
+//     scopes, KQL typing with implicit conversions, output column naming
+//     (spec §3: Column1, print_0, count_, sum_x, bin keys keep their name,
+//     arg_max expansion, collision suffixes), aggregate-only contexts, now()
+//     and ago() pinned by BindOptions.Now;
+//   - the plan (plan.go): Scan, Values, Range, Filter, Project, Extend,
+//     Aggregate, Sort, Limit, Join, Union and MvExpand nodes, each knowing its
+//     output schema, plus render metadata;
+//   - the function and aggregate registry (funcs.go), kept as data.
 //
 // The package must not generate SQL, open a database or execute anything:
 // sqlgen turns the result into SQL and query runs it. It refuses what it does
@@ -26,5 +34,7 @@
 //
 // Entry points: Parse(query) returns a *Query or a *ParseError. Parse never
 // panics; inputs above MaxQueryBytes or nested deeper than MaxDepth are
-// refused. QuoteIdent renders a name as a KQL identifier.
+// refused. Bind(query, catalog, options) returns a *Plan or a *ParseError
+// naming the unknown or unsupported table, column or function at its
+// position. QuoteIdent renders a name as a KQL identifier.
 package kql

@@ -1,6 +1,10 @@
 // Package query runs a user's query against the database and renders its result as an aligned
 // table (for people), CSV (header line, then rows) or JSON ({"columns":[...],"rows":[...]}).
 //
-// Today it runs SQL on a read-only connection; KQL translation and the sandbox (one SELECT, no
-// file or network access, limits) come with the query-engine issue.
+// Run executes one SELECT statement, checked with CheckSQL, on a sandbox connection with a
+// timeout and a row cap. RunKQL translates KQL first (kql.Parse, kql.Bind against the catalog
+// read from the database by LoadCatalog, sqlgen.DuckDB) and returns columns typed with KQL type
+// names: datetimes as ISO-8601 UTC ending in Z, timespans as [-][d.]hh:mm:ss[.fffffff], dynamic
+// values as JSON, plus the render kind when the query has one. TranslateKQL stops before
+// running, for --explain. No SQL runs after a translation error.
 package query

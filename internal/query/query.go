@@ -23,6 +23,8 @@ type Column struct {
 type Result struct {
 	Columns []Column `json:"columns"`
 	Rows    [][]any  `json:"rows"`
+	// Render is the chart kind a KQL render operator asked for, empty without one.
+	Render string `json:"render,omitempty"`
 }
 
 // Options bound a query.
@@ -138,6 +140,12 @@ func Text(v any) string {
 	case map[string]any, []any:
 		b, _ := json.Marshal(x)
 		return string(b)
+	case json.RawMessage:
+		var s string
+		if json.Unmarshal(x, &s) == nil {
+			return s
+		}
+		return string(x)
 	case float64:
 		return fmt.Sprint(x)
 	}
@@ -195,7 +203,7 @@ func writeTable(w io.Writer, res *Result) error {
 	for i, c := range res.Columns {
 		widths[i] = utf8.RuneCountInString(c.Name)
 		switch c.Type {
-		case "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT", "DECIMAL":
+		case "long", "int", "real", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER", "DOUBLE", "FLOAT", "DECIMAL":
 			numeric[i] = true
 		}
 	}

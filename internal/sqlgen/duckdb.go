@@ -1,0 +1,578 @@
+package sqlgen
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/kql"
+)
+
+// ordCol is the hidden column that carries a sort order through
+// order-preserving nodes to the outermost SELECT (spec §4.6).
+const ordCol = `"__ord"`
+
+// DuckDB renders p as one DuckDB SELECT statement. Literals are inlined
+// through quoteString, so args is always empty; it is returned so that a
+// later dialect can bind parameters instead. The result columns are the plan's
+// output schema, in order, named as in KQL; timespans come back as BIGINT
+// ticks and dynamic values as JSON text.
+func DuckDB(p *kql.Plan) (sql string, args []any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if e, ok := r.(genError); ok {
+				sql, args, err = "", nil, e
+				return
+			}
+			if re, ok := r.(runtime.Error); ok {
+				sql, args, err = "", nil, fmt.Errorf("sqlgen: internal error: %v", re)
+				return
+			}
+			panic(r)
+		}
+	}()
+	if p == nil || p.Root == nil {
+		return "", nil, fmt.Errorf("sqlgen: empty plan")
+	}
+	if len(p.Root.Out().Columns) == 0 {
+		return "", nil, fmt.Errorf("sqlgen: the query returns no columns")
+	}
+	e := &emitter{}
+	r := e.node(p.Root)
+	var sb strings.Builder
+	sb.WriteString("WITH ")
+	for i, c := range e.ctes {
+		if i > 0 {
+			sb.WriteString(",\n")
+		}
+		sb.WriteString(c)
+	}
+	sb.WriteString("\nSELECT ")
+	for i, c := range p.Root.Out().Columns {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		col := colName(i)
+		switch c.Type {
+		case kql.TypeString:
+			col = "coalesce(" + col + ", '')"
+		case kql.TypeDynamic:
+			col = "CAST(" + col + " AS VARCHAR)"
+		}
+		sb.WriteString(col + " AS " + QuoteIdent(c.Name))
+	}
+	sb.WriteString(" FROM " + r.name)
+	if r.ordered {
+		sb.WriteString(" ORDER BY " + ordCol)
+	}
+	return sb.String(), nil, nil
+}
+
+// genError is a refusal raised while emitting; DuckDB returns it.
+type genError struct{ msg string }
+
+func (e genError) Error() string { return "sqlgen: " + e.msg }
+
+func fail(format string, a ...any) { panic(genError{fmt.Sprintf(format, a...)}) }
+
+// QuoteIdent quotes a SQL identifier; it is the only way names enter SQL.
+func QuoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// quoteString renders s as a SQL string literal. It is the one audited
+// quoting function for values: DuckDB string literals have no backslash
+// escapes, so doubling the quote is complete; NUL bytes are refused.
+func quoteString(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		fail("string literals must not contain NUL bytes")
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func colName(i int) string { return `"c` + strconv.Itoa(i) + `"` }
+
+type rel struct {
+	name    string
+	ordered bool
+}
+
+type emitter struct {
+	ctes []string
+	n    int
+}
+
+func (e *emitter) add(body string, ordered bool) rel {
+	name := "n" + strconv.Itoa(e.n)
+	e.n++
+	e.ctes = append(e.ctes, name+" AS (\n  "+body+"\n)")
+	return rel{name: name, ordered: ordered}
+}
+
+func sqlType(t kql.Type) string {
+	switch t {
+	case kql.TypeBool:
+		return "BOOLEAN"
+	case kql.TypeInt:
+		return "INTEGER"
+	case kql.TypeLong, kql.TypeTimespan:
+		return "BIGINT"
+	case kql.TypeReal, kql.TypeDecimal:
+		return "DOUBLE"
+	case kql.TypeDatetime:
+		return "TIMESTAMP"
+	case kql.TypeDynamic:
+		return "JSON"
+	}
+	return "VARCHAR"
+}
+
+// selectList renders "expr AS c0, ..." (plus the order column when kept).
+func selectList(exprs []string, ordered bool) string {
+	var sb strings.Builder
+	for i, x := range exprs {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(x + " AS " + colName(i))
+	}
+	if ordered {
+		if len(exprs) > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(ordCol)
+	}
+	if len(exprs) == 0 && !ordered {
+		sb.WriteString("NULL AS " + `"__empty"`)
+	}
+	return sb.String()
+}
+
+func (e *emitter) node(n kql.PlanNode) rel {
+	switch x := n.(type) {
+	case *kql.Scan:
+		return e.scan(x)
+	case *kql.Values:
+		return e.values(x)
+	case *kql.Range:
+		return e.rangeNode(x)
+	case *kql.Filter:
+		in := e.node(x.In)
+		return e.add("SELECT * FROM "+in.name+" WHERE "+e.expr(x.Pred), in.ordered)
+	case *kql.Project:
+		in := e.node(x.In)
+		exprs := make([]string, len(x.Cols))
+		for i, c := range x.Cols {
+			exprs[i] = e.expr(c)
+		}
+		return e.add("SELECT "+selectList(exprs, in.ordered)+" FROM "+in.name, in.ordered)
+	case *kql.Extend:
+		in := e.node(x.In)
+		nin := len(x.In.Out().Columns)
+		exprs := make([]string, len(x.Schema.Columns))
+		for i := range exprs {
+			if i < nin {
+				exprs[i] = colName(i)
+			}
+		}
+		for i, c := range x.Cols {
+			exprs[x.Targets[i]] = e.expr(c)
+		}
+		return e.add("SELECT "+selectList(exprs, in.ordered)+" FROM "+in.name, in.ordered)
+	case *kql.Sort:
+		in := e.node(x.In)
+		keys := e.orderBy(x.Keys)
+		return e.add("SELECT "+e.starExcept(x.In, in)+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM "+in.name, true)
+	case *kql.Limit:
+		if s, ok := x.In.(*kql.Sort); ok {
+			in := e.node(s.In)
+			keys := e.orderBy(s.Keys)
+			inner := "SELECT * FROM " + in.name + " ORDER BY " + keys + " LIMIT " + strconv.FormatInt(x.N, 10)
+			return e.add("SELECT "+e.starExcept(s.In, in)+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM ("+inner+")", true)
+		}
+		in := e.node(x.In)
+		ord := ""
+		if in.ordered {
+			ord = " ORDER BY " + ordCol
+		}
+		return e.add("SELECT * FROM "+in.name+ord+" LIMIT "+strconv.FormatInt(x.N, 10), in.ordered)
+	case *kql.Aggregate:
+		return e.aggregate(x)
+	case *kql.Join:
+		return e.join(x)
+	case *kql.Union:
+		return e.union(x)
+	case *kql.MvExpand:
+		return e.mvExpand(x)
+	}
+	fail("unsupported plan node %T", n)
+	return rel{}
+}
+
+// starExcept lists the input's data columns without the order column.
+func (e *emitter) starExcept(n kql.PlanNode, in rel) string {
+	cols := n.Out().Columns
+	if len(cols) == 0 {
+		return "NULL AS \"__empty\""
+	}
+	parts := make([]string, len(cols))
+	for i := range cols {
+		parts[i] = colName(i)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (e *emitter) orderBy(keys []kql.OrderKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		dir := " ASC"
+		if k.Desc {
+			dir = " DESC"
+		}
+		nulls := " NULLS LAST"
+		if k.NullsFirst {
+			nulls = " NULLS FIRST"
+		}
+		parts[i] = e.expr(k.X) + dir + nulls
+	}
+	return strings.Join(parts, ", ")
+}
+
+// scan converts stored columns to the KQL representation: strings never null,
+// datetimes as UTC TIMESTAMP, timespans as ticks, dynamic as JSON.
+func (e *emitter) scan(s *kql.Scan) rel {
+	if len(s.Schema.Path) == 0 {
+		fail("table %s has no storage path", s.Table)
+	}
+	var exprs []string
+	for _, c := range s.Schema.Columns {
+		q := QuoteIdent(c.Name)
+		native := strings.ToUpper(c.Native)
+		var x string
+		switch c.Type {
+		case kql.TypeString, kql.TypeGuid:
+			if native == "VARCHAR" {
+				x = "coalesce(" + q + ", '')"
+			} else {
+				x = "coalesce(CAST(" + q + " AS VARCHAR), '')"
+			}
+		case kql.TypeDatetime:
+			switch {
+			case strings.Contains(native, "WITH TIME ZONE") || native == "TIMESTAMPTZ":
+				x = "timezone('UTC', " + q + ")"
+			default:
+				x = "CAST(" + q + " AS TIMESTAMP)"
+			}
+		case kql.TypeTimespan:
+			if native == "INTERVAL" {
+				x = "CAST(epoch(" + q + ") * 10000000 AS BIGINT)"
+			} else {
+				x = "CAST(" + q + " AS BIGINT)"
+			}
+		case kql.TypeDynamic:
+			if native == "JSON" {
+				x = q
+			} else {
+				x = "to_json(" + q + ")"
+			}
+		default:
+			x = "CAST(" + q + " AS " + sqlType(c.Type) + ")"
+		}
+		exprs = append(exprs, x)
+	}
+	path := make([]string, len(s.Schema.Path))
+	for i, p := range s.Schema.Path {
+		path[i] = QuoteIdent(p)
+	}
+	return e.add("SELECT "+selectList(exprs, false)+" FROM "+strings.Join(path, "."), false)
+}
+
+func (e *emitter) values(v *kql.Values) rel {
+	cols := v.Schema.Columns
+	if len(v.Rows) == 0 {
+		exprs := make([]string, len(cols))
+		for i, c := range cols {
+			exprs[i] = "CAST(NULL AS " + sqlType(c.Type) + ")"
+		}
+		return e.add("SELECT "+selectList(exprs, false)+" WHERE false", false)
+	}
+	if len(v.Rows) == 1 {
+		exprs := make([]string, len(cols))
+		for i, x := range v.Rows[0] {
+			exprs[i] = "CAST(" + e.expr(x) + " AS " + sqlType(cols[i].Type) + ")"
+		}
+		return e.add("SELECT "+selectList(exprs, false), false)
+	}
+	var sb strings.Builder
+	sb.WriteString("SELECT * FROM (VALUES ")
+	for r, row := range v.Rows {
+		if r > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(")
+		for i, x := range row {
+			sb.WriteString("CAST(" + e.expr(x) + " AS " + sqlType(cols[i].Type) + "), ")
+		}
+		sb.WriteString(strconv.Itoa(r) + ")")
+	}
+	sb.WriteString(") AS t(")
+	for i := range cols {
+		sb.WriteString(colName(i) + ", ")
+	}
+	sb.WriteString(ordCol + ")")
+	return e.add(sb.String(), true)
+}
+
+func (e *emitter) rangeNode(r *kql.Range) rel {
+	t := r.Schema.Columns[0].Type
+	from, to, step := e.expr(r.From), e.expr(r.To), e.expr(r.Step)
+	var count, val string
+	switch t {
+	case kql.TypeDatetime:
+		count = "(epoch_us(" + to + ") - epoch_us(" + from + ")) // (" + step + " // 10)"
+		val = "(" + from + " + to_microseconds(i * (" + step + " // 10)))"
+	case kql.TypeReal:
+		count = "CAST(floor((" + to + " - " + from + ") / " + step + ") AS BIGINT)"
+		val = "(" + from + " + i * " + step + ")"
+	default:
+		count = "CASE WHEN " + step + " = 0 THEN NULL ELSE (" + to + " - " + from + ") // " + step + " END"
+		val = "(" + from + " + i * " + step + ")"
+	}
+	body := "SELECT CAST(" + val + " AS " + sqlType(t) + ") AS " + colName(0) + ", i AS " + ordCol +
+		" FROM generate_series(0, " + count + ") AS g(i)"
+	return e.add(body, true)
+}
+
+func (e *emitter) aggregate(a *kql.Aggregate) rel {
+	in := e.node(a.In)
+	var exprs []string
+	var group []string
+	for i, k := range a.Keys {
+		exprs = append(exprs, e.expr(k))
+		group = append(group, strconv.Itoa(i+1))
+	}
+	multi := false
+	for _, ag := range a.Aggs {
+		exprs = append(exprs, e.agg(ag))
+		if len(ag.T) > 1 {
+			multi = true
+		}
+	}
+	body := "SELECT " + selectList(exprs, false) + " FROM " + in.name
+	if len(group) > 0 {
+		body += " GROUP BY " + strings.Join(group, ", ")
+	}
+	r := e.add(body, false)
+	if !multi {
+		return r
+	}
+	// Unpack the struct of arg_max/arg_min into columns.
+	var outs []string
+	for i := range a.Keys {
+		outs = append(outs, colName(i))
+	}
+	for j, ag := range a.Aggs {
+		src := colName(len(a.Keys) + j)
+		if len(ag.T) == 1 {
+			outs = append(outs, src)
+			continue
+		}
+		for k := range ag.T {
+			outs = append(outs, "struct_extract("+src+", 'v"+strconv.Itoa(k)+"')")
+		}
+	}
+	return e.add("SELECT "+selectList(outs, false)+" FROM "+r.name, false)
+}
+
+func (e *emitter) agg(a *kql.AggCall) string {
+	arg := func(i int) string { return e.expr(a.Args[i]) }
+	filter := ""
+	if a.Cond != nil {
+		filter = " FILTER (WHERE " + e.expr(a.Cond) + ")"
+	}
+	switch a.Name {
+	case "count", "countif":
+		if len(a.Args) == 0 {
+			return "count(*)" + filter
+		}
+		return "count(" + arg(0) + ")" + filter
+	case "dcount", "dcountif":
+		return "count(DISTINCT " + arg(0) + ")" + filter
+	case "sum", "sumif":
+		return "CAST(sum(" + arg(0) + ")" + filter + " AS " + sqlType(a.T[0]) + ")"
+	case "avg", "avgif":
+		return "avg(" + arg(0) + ")" + filter
+	case "min", "minif":
+		return "min(" + arg(0) + ")" + filter
+	case "max", "maxif":
+		return "max(" + arg(0) + ")" + filter
+	case "percentile":
+		return "quantile_disc(" + arg(0) + ", " + strconv.FormatFloat(a.Param[0]/100, 'g', -1, 64) + ")" + filter
+	case "make_set", "make_list", "make_set_if", "make_list_if":
+		x := arg(0)
+		cond := x + " IS NOT NULL"
+		if a.Cond != nil {
+			cond += " AND (" + e.expr(a.Cond) + ")"
+		}
+		distinct := ""
+		if strings.HasPrefix(a.Name, "make_set") {
+			distinct = "DISTINCT "
+		}
+		l := "list(" + distinct + x + ") FILTER (WHERE " + cond + ")"
+		if a.MaxSize > 0 {
+			l = "list_slice(" + l + ", 1, " + strconv.FormatInt(a.MaxSize, 10) + ")"
+		}
+		return "coalesce(to_json(" + l + "), CAST('[]' AS JSON))"
+	case "arg_max", "arg_min":
+		parts := make([]string, len(a.Args))
+		for i := range a.Args {
+			parts[i] = "v" + strconv.Itoa(i) + " := " + arg(i)
+		}
+		return a.Name + "(struct_pack(" + strings.Join(parts, ", ") + "), " + arg(0) + ")" + filter
+	case "take_any", "any":
+		return "any_value(" + arg(0) + ")" + filter
+	case "stdev":
+		return "stddev_samp(" + arg(0) + ")" + filter
+	case "variance":
+		return "var_samp(" + arg(0) + ")" + filter
+	}
+	fail("aggregate %s has no DuckDB translation", a.Name)
+	return ""
+}
+
+func (e *emitter) join(j *kql.Join) rel {
+	l := e.node(j.Left)
+	r := e.node(j.Right)
+	lname := l.name
+	if j.Kind == kql.JoinInnerUnique {
+		parts := make([]string, len(j.LeftKeys))
+		for i, k := range j.LeftKeys {
+			parts[i] = colName(k)
+		}
+		lname = e.add("SELECT * FROM "+l.name+" QUALIFY row_number() OVER (PARTITION BY "+strings.Join(parts, ", ")+") = 1", false).name
+	}
+	var conds []string
+	for i := range j.LeftKeys {
+		conds = append(conds, "l."+colName(j.LeftKeys[i])+" = r."+colName(j.RightKeys[i]))
+	}
+	on := strings.Join(conds, " AND ")
+	if on == "" {
+		on = "TRUE"
+	}
+	nl := len(j.Left.Out().Columns)
+	nr := len(j.Right.Out().Columns)
+	side := func(alias string, n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = alias + "." + colName(i)
+		}
+		return out
+	}
+	switch j.Kind {
+	case kql.JoinLeftSemi, kql.JoinLeftAnti:
+		not := ""
+		if j.Kind == kql.JoinLeftAnti {
+			not = "NOT "
+		}
+		return e.add("SELECT "+selectList(side("l", nl), false)+" FROM "+lname+" l WHERE "+not+"EXISTS (SELECT 1 FROM "+r.name+" r WHERE "+on+")", false)
+	case kql.JoinRightSemi, kql.JoinRightAnti:
+		not := ""
+		if j.Kind == kql.JoinRightAnti {
+			not = "NOT "
+		}
+		return e.add("SELECT "+selectList(side("r", nr), false)+" FROM "+r.name+" r WHERE "+not+"EXISTS (SELECT 1 FROM "+lname+" l WHERE "+on+")", false)
+	}
+	kind := map[kql.JoinKind]string{
+		kql.JoinInnerUnique: "INNER JOIN", kql.JoinInner: "INNER JOIN", kql.JoinLeftOuter: "LEFT JOIN",
+		kql.JoinRightOuter: "RIGHT JOIN", kql.JoinFullOuter: "FULL JOIN",
+	}[j.Kind]
+	if kind == "" {
+		fail("join kind %s has no DuckDB translation", j.Kind)
+	}
+	cols := append(side("l", nl), side("r", nr)...)
+	return e.add("SELECT "+selectList(cols, false)+" FROM "+lname+" l "+kind+" "+r.name+" r ON "+on, false)
+}
+
+func (e *emitter) union(u *kql.Union) rel {
+	var parts []string
+	out := u.Schema.Columns
+	for i, in := range u.Inputs {
+		r := e.node(in)
+		var exprs []string
+		off := 0
+		if u.WithSource {
+			exprs = append(exprs, quoteString(u.Sources[i]))
+			off = 1
+		}
+		for j, m := range u.Maps[i] {
+			if m < 0 {
+				exprs = append(exprs, "CAST(NULL AS "+sqlType(out[j+off].Type)+")")
+			} else {
+				exprs = append(exprs, colName(m))
+			}
+		}
+		parts = append(parts, "SELECT "+selectList(exprs, false)+" FROM "+r.name)
+	}
+	return e.add(strings.Join(parts, "\n  UNION ALL\n  "), false)
+}
+
+func (e *emitter) mvExpand(m *kql.MvExpand) rel {
+	in := e.node(m.In)
+	n := len(m.Schema.Columns)
+	// unnest cannot be nested in other expressions, so convert afterwards.
+	raw := make([]string, n)
+	conv := make([]string, n)
+	for i := range raw {
+		raw[i] = colName(i)
+		conv[i] = colName(i)
+	}
+	for k, c := range m.Cols {
+		src := colName(c)
+		// An array gives its elements; a property bag gives one {key: value}
+		// bag per property (Kusto's default bagexpansion=bag); a scalar itself.
+		list := "CASE WHEN json_type(" + src + ") = 'ARRAY' THEN CAST(json_extract(" + src + ", '$[*]') AS JSON[]) " +
+			"WHEN json_type(" + src + ") = 'OBJECT' THEN list_transform(json_keys(" + src + "), lambda k: json_object(k, json_extract(" + src +
+			", '/' || replace(replace(k, '~', '~0'), '/', '~1')))) " +
+			"WHEN " + src + " IS NULL THEN CAST([] AS JSON[]) ELSE [" + src + "] END"
+		if m.Limit > 0 {
+			list = "list_slice(" + list + ", 1, " + strconv.FormatInt(m.Limit, 10) + ")"
+		}
+		raw[c] = "unnest(" + list + ")"
+		if t := m.Types[k]; t != kql.TypeDynamic {
+			conv[c] = e.fromDynamic(colName(c), t)
+		}
+	}
+	r := e.add("SELECT "+selectList(raw, in.ordered)+" FROM "+in.name, in.ordered)
+	return e.add("SELECT "+selectList(conv, in.ordered)+" FROM "+r.name, in.ordered)
+}
+
+// constSQL renders a constant.
+func constSQL(c *kql.Const) string {
+	if c.Null {
+		return "CAST(NULL AS " + sqlType(c.T) + ")"
+	}
+	switch v := c.Value.(type) {
+	case bool:
+		if v {
+			return "TRUE"
+		}
+		return "FALSE"
+	case int64:
+		return "CAST(" + strconv.FormatInt(v, 10) + " AS " + sqlType(c.T) + ")"
+	case float64:
+		return "CAST(" + quoteString(strconv.FormatFloat(v, 'g', -1, 64)) + " AS DOUBLE)"
+	case kql.Timespan:
+		return "CAST(" + strconv.FormatInt(int64(v), 10) + " AS BIGINT)"
+	case time.Time:
+		return "CAST(" + quoteString(v.UTC().Format("2006-01-02 15:04:05.999999")) + " AS TIMESTAMP)"
+	case string:
+		if c.T == kql.TypeDynamic {
+			return "CAST(" + quoteString(v) + " AS JSON)"
+		}
+		return quoteString(v)
+	}
+	fail("constant of Go type %T", c.Value)
+	return ""
+}
