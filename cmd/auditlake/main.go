@@ -16,8 +16,6 @@ import (
 	"time"
 
 	"github.com/auditlake/auditlake/internal/app"
-	"github.com/auditlake/auditlake/internal/ingest"
-	"github.com/auditlake/auditlake/internal/store"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -155,7 +153,7 @@ their line number; the rest of the file is ingested. With --watch it keeps polli
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
 			if o.Watch {
-				o.OnRun = func(s ingest.Summary, err error) {
+				o.OnRun = func(s app.IngestSummary, err error) {
 					if err != nil {
 						fmt.Fprintln(cmd.ErrOrStderr(), "ingest run failed:", err)
 						return
@@ -227,7 +225,7 @@ one query, so exported logs can be investigated without ingesting them (no datab
 				if !ok || name == "" || path == "" {
 					return fmt.Errorf("--table %q: want NAME=FILE", t)
 				}
-				o.Tables = append(o.Tables, store.FileTable{Name: name, Path: path})
+				o.Tables = append(o.Tables, app.FileTable{Name: name, Path: path})
 			}
 			return app.Query(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},

@@ -232,3 +232,9 @@ func GenerateFromFlags(ctx context.Context, f GenerateFlags) (generate.Stats, er
 		Progress: f.Progress,
 	})
 }
+
+// FileTable names a file to query as a table for one query (query --table NAME=FILE).
+type FileTable = store.FileTable
+
+// IngestSummary describes one ingestion run.
+type IngestSummary = ingest.Summary
