@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gocloud.dev/blob"
@@ -20,6 +21,7 @@ import (
 	"gocloud.dev/blob/gcsblob"
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
+	"golang.org/x/sync/errgroup"
 )
 
 // Object is one version of a delivered object.
@@ -145,48 +147,93 @@ func (b *Bucket) List(ctx context.Context) ([]Object, error) {
 // only the recent part of a bucket that holds years of logs. Objects outside date partitions
 // are always listed. A zero since lists everything.
 func (b *Bucket) ListSince(ctx context.Context, since time.Time) ([]Object, error) {
-	var out []Object
-	if err := b.walk(ctx, b.prefix, since, partial{}, &out); err != nil {
+	w := &walker{b: b, since: since}
+	g, gctx := errgroup.WithContext(ctx)
+	w.g = g
+	g.SetLimit(-1)
+	w.sem = make(chan struct{}, listConcurrency)
+	g.Go(func() error { return w.walk(gctx, b.prefix, partial{}) })
+	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("listing %s%s: %w", b.base, b.prefix, explain(err))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
-	return out, nil
+	sort.Slice(w.out, func(i, j int) bool { return w.out[i].Key < w.out[j].Key })
+	return w.out, nil
 }
+
+// listConcurrency bounds the listing requests in flight: sibling folders (workspaces, recent
+// date partitions) are listed in parallel, which matters on object stores where each request
+// is a round trip.
+const listConcurrency = 8
 
 // partial is the date known from the partition folders above a key (Azure splits it).
 type partial struct{ y, m, d int }
 
-func (b *Bucket) walk(ctx context.Context, prefix string, since time.Time, p partial, out *[]Object) error {
-	it := b.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
+type walker struct {
+	b     *Bucket
+	since time.Time
+	g     *errgroup.Group
+	sem   chan struct{}
+	mu    sync.Mutex
+	out   []Object
+}
+
+// walk lists one folder level and starts a walk of each subfolder that is not pruned.
+func (w *walker) walk(ctx context.Context, prefix string, p partial) error {
+	select {
+	case w.sem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	dirs, objs, err := w.list(ctx, prefix, p)
+	<-w.sem
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.out = append(w.out, objs...)
+	w.mu.Unlock()
+	for _, d := range dirs {
+		w.g.Go(func() error { return w.walk(ctx, d.prefix, d.p) })
+	}
+	return nil
+}
+
+type dir struct {
+	prefix string
+	p      partial
+}
+
+func (w *walker) list(ctx context.Context, prefix string, p partial) ([]dir, []Object, error) {
+	var dirs []dir
+	var objs []Object
+	it := w.b.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
 	for {
 		o, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {
-			return nil
+			return dirs, objs, nil
 		}
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		if o.IsDir {
 			seg := strings.TrimSuffix(strings.TrimPrefix(o.Key, prefix), "/")
 			q, dated := p.with(seg)
-			if dated && !since.IsZero() && q.before(since) {
+			if dated && !w.since.IsZero() && q.before(w.since) {
 				continue
 			}
-			if err := b.walk(ctx, o.Key, since, q, out); err != nil {
-				return err
-			}
+			dirs = append(dirs, dir{o.Key, q})
 			continue
 		}
 		if !IsAuditObject(o.Key) {
 			continue
 		}
 		// Microseconds: what the ledger (TIMESTAMPTZ) keeps, so a stored version compares equal.
-		obj := Object{Key: o.Key, URL: b.base + o.Key, Size: o.Size, ModTime: o.ModTime.UTC().Truncate(time.Microsecond)}
+		obj := Object{Key: o.Key, URL: w.b.base + o.Key, Size: o.Size, ModTime: o.ModTime.UTC().Truncate(time.Microsecond)}
 		if len(o.MD5) > 0 {
 			obj.ETag = fmt.Sprintf("%x", o.MD5)
 		}
 		obj.WorkspaceID, obj.Date = ParseLayout(o.Key)
-		*out = append(*out, obj)
+		objs = append(objs, obj)
 	}
 }
 

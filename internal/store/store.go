@@ -66,7 +66,48 @@ type DB struct {
 }
 
 // Open opens (creating if needed) the database in opts.Dir and brings its schema up to date.
+//
+// A new database is created under a temporary name, migrated, closed and then renamed into
+// place: DuckDB writes a new file's header in several steps, and a process killed in between
+// would otherwise leave a file that can never be opened.
 func Open(ctx context.Context, opts Options) (*DB, error) {
+	if !opts.ReadOnly && !opts.Sandbox && opts.Dir != "" {
+		if err := createAtomically(ctx, opts); err != nil {
+			return nil, err
+		}
+	}
+	return open(ctx, opts, FileName)
+}
+
+func createAtomically(ctx context.Context, opts Options) error {
+	final := filepath.Join(opts.Dir, FileName)
+	if _, err := os.Stat(final); err == nil {
+		return nil
+	}
+	tmpName := FileName + ".creating"
+	tmp := filepath.Join(opts.Dir, tmpName)
+	for _, p := range []string{tmp, tmp + ".wal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing an unfinished database: %w", err)
+		}
+	}
+	db, err := open(ctx, opts, tmpName)
+	if err != nil {
+		return err
+	}
+	if err := db.Close(); err != nil {
+		return fmt.Errorf("creating the database: %w", err)
+	}
+	if _, err := os.Stat(tmp + ".wal"); err == nil {
+		return fmt.Errorf("BUG: %s.wal left after a clean close", tmpName)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return fmt.Errorf("creating the database: %w", err)
+	}
+	return nil
+}
+
+func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 	if opts.Dir == "" && !opts.Sandbox {
 		return nil, errors.New("store: data directory not set")
 	}
@@ -87,7 +128,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.Sandbox {
 		opts.ReadOnly = true
 	}
-	path := filepath.Join(opts.Dir, FileName)
+	path := filepath.Join(opts.Dir, fileName)
 	if opts.Dir == "" {
 		path = "" // in-memory sandbox
 	} else if opts.ReadOnly {
