@@ -112,11 +112,13 @@ func TestSIGKILLAtRandomPointsLosesAndDuplicatesNothing(t *testing.T) {
 	t.Logf("a full child run takes %v", full)
 
 	rng := rand.New(rand.NewPCG(2026, 11))
-	const trials = 22
-	killed, partial := 0, 0
-	for trial := 0; trial < trials; trial++ {
+	// Trials go on until 22 kills have landed while the child ran (a kill after the child
+	// finished does not count), so the test holds its promise however loaded the machine is.
+	const wantKills, maxTrials = 22, 80
+	killed, partial, trial := 0, 0, 0
+	for ; killed < wantKills && trial < maxTrials; trial++ {
 		data := t.TempDir()
-		at := time.Duration(rng.Int64N(int64(full)))
+		at := time.Duration(rng.Int64N(int64(full) * 9 / 10))
 		if runChild(t, data, src, at) {
 			killed++
 		}
@@ -147,7 +149,7 @@ func TestSIGKILLAtRandomPointsLosesAndDuplicatesNothing(t *testing.T) {
 		require.EqualValues(t, 40*150-valid, rep.Quarantined, "trial %d: every bad line quarantined once", trial)
 		require.NoError(t, db.Close())
 	}
-	t.Logf("%d of %d children were killed mid-run, %d left a partial (but consistent) database", killed, trials, partial)
-	require.GreaterOrEqual(t, killed, 15, "most kills must land while the child runs")
+	t.Logf("%d trials, %d children killed mid-run, %d left a partial (but consistent) database", trial, killed, partial)
+	require.GreaterOrEqual(t, killed, wantKills, "kills must land while the child runs")
 	require.GreaterOrEqual(t, partial, 3, "some kills must land between commits")
 }
