@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,6 +91,8 @@ func startAzurite(bin string) (string, error) {
 	cmd := exec.Command(bin, "--silent", "--inMemoryPersistence", "--skipApiVersionCheck",
 		"--blobHost", "127.0.0.1", "--blobPort", fmt.Sprint(port))
 	cmd.Dir = dir // anything it writes stays out of the repository
+	// The server must not outlive the test process (it would keep running after go test).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("starting %s: %w", bin, err)
 	}
