@@ -335,7 +335,15 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	now := in.opts.Now().UTC().Truncate(time.Microsecond)
 	var add Summary
 	objects := 0
-	var committed []*decoded
+	// The ledger entries of the objects in this transaction, applied to the in-memory ledger
+	// after it commits. Only the entries: holding the decoded objects would keep all their
+	// events alive until the commit (measured: +0.7 GiB RSS and +50% time on 1 M events).
+	type entry struct {
+		url  string
+		e    ledgerEntry
+		date time.Time
+	}
+	var committed []entry
 	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
 		add, objects, committed = Summary{}, 0, committed[:0]
 		silver, err := medallion.NewSilverWriter(tx, in.cat)
@@ -372,7 +380,7 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 				continue
 			}
 			o := d.job.obj
-			committed = append(committed, d)
+			committed = append(committed, entry{o.URL, ledgerEntry{fileID: d.job.fileID, size: o.Size, modTime: o.ModTime, etag: o.ETag, sha256: d.sha256}, o.Date})
 			if p := d.job.prev; p != nil {
 				if p.sha256 == d.sha256 {
 					// Same bytes, new mtime: only the ledger's idea of the version changes.
@@ -440,11 +448,10 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 		in.ledger = nil // reloaded by the next run
 		return fmt.Errorf("committing %d objects: %w", objects, err)
 	}
-	for _, d := range committed {
-		o := d.job.obj
-		in.ledger[o.URL] = ledgerEntry{fileID: d.job.fileID, size: o.Size, modTime: o.ModTime, etag: o.ETag, sha256: d.sha256}
-		if o.Date.After(in.newest) {
-			in.newest = o.Date
+	for _, c := range committed {
+		in.ledger[c.url] = c.e
+		if c.date.After(in.newest) {
+			in.newest = c.date
 		}
 	}
 	sum.Ingested += add.Ingested
