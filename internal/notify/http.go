@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -193,4 +194,39 @@ func checkHTTPURL(raw, field string) error {
 		return fmt.Errorf("%s has no host", field)
 	}
 	return nil
+}
+
+// urlPoster posts JSON to a webhook URL that is itself a secret (Slack, Teams): the URL is
+// resolved once and scrubbed from every error.
+type urlPoster struct {
+	kind string
+	name string
+	url  string
+	http httpSender
+}
+
+func newURLPoster(kind string, webhookURL Secret, opts Options) (urlPoster, error) {
+	opts = opts.withDefaults(kind)
+	u, err := webhookURL.Resolve(opts.Secrets)
+	if err != nil {
+		return urlPoster{}, fmt.Errorf("%s webhook_url: %w", kind, err)
+	}
+	if err := checkHTTPURL(u.Reveal(), "webhook_url"); err != nil {
+		return urlPoster{}, fmt.Errorf("%s config: %w", kind, err)
+	}
+	sc := &scrubber{}
+	sc.addURL(u.Reveal())
+	return urlPoster{kind: kind, name: opts.Name, url: u.Reveal(),
+		http: httpSender{client: opts.Client, now: opts.Now, timeout: opts.Timeout, scrub: sc}}, nil
+}
+
+// Name returns the receiver name.
+func (p *urlPoster) Name() string { return p.name }
+
+func (p *urlPoster) post(ctx context.Context, payload any) (bool, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return false, fmt.Errorf("encoding %s message: %w", p.kind, err)
+	}
+	return p.http.send(ctx, http.MethodPost, p.url, jsonHeader(), body)
 }

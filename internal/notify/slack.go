@@ -2,10 +2,8 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -73,11 +71,7 @@ const (
 )
 
 // Slack posts Block Kit messages to a Slack incoming webhook.
-type Slack struct {
-	name string
-	url  string
-	http httpSender
-}
+type Slack struct{ urlPoster }
 
 var _ Receiver = (*Slack)(nil)
 
@@ -86,32 +80,19 @@ func NewSlack(cfg SlackConfig, opts Options) (*Slack, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("slack config: %w", err)
 	}
-	opts = opts.withDefaults("slack")
-	u, err := cfg.WebhookURL.Resolve(opts.Secrets)
+	p, err := newURLPoster("slack", cfg.WebhookURL, opts)
 	if err != nil {
-		return nil, fmt.Errorf("slack webhook_url: %w", err)
+		return nil, err
 	}
-	if err := checkHTTPURL(u.Reveal(), "webhook_url"); err != nil {
-		return nil, fmt.Errorf("slack config: %w", err)
-	}
-	sc := &scrubber{}
-	sc.addURL(u.Reveal())
-	return &Slack{name: opts.Name, url: u.Reveal(), http: httpSender{client: opts.Client, now: opts.Now, timeout: opts.Timeout, scrub: sc}}, nil
+	return &Slack{p}, nil
 }
-
-// Name returns the receiver name.
-func (s *Slack) Name() string { return s.name }
 
 // Notify posts one message holding every notification of the batch.
 func (s *Slack) Notify(ctx context.Context, ns []Notification) (bool, error) {
 	if len(ns) == 0 {
 		return false, nil
 	}
-	body, err := json.Marshal(SlackPayload(ns))
-	if err != nil {
-		return false, fmt.Errorf("encoding slack message: %w", err)
-	}
-	return s.http.send(ctx, http.MethodPost, s.url, jsonHeader(), body)
+	return s.post(ctx, SlackPayload(ns))
 }
 
 // SlackPayload renders ns as a Slack message. Per notification: a header

@@ -2,10 +2,8 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // TeamsConfig configures a Microsoft Teams workflow webhook ("Post to a
@@ -114,11 +112,7 @@ type CardAction struct {
 }
 
 // Teams posts Adaptive Cards to a Teams workflow webhook.
-type Teams struct {
-	name string
-	url  string
-	http httpSender
-}
+type Teams struct{ urlPoster }
 
 var _ Receiver = (*Teams)(nil)
 
@@ -127,32 +121,19 @@ func NewTeams(cfg TeamsConfig, opts Options) (*Teams, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("teams config: %w", err)
 	}
-	opts = opts.withDefaults("teams")
-	u, err := cfg.WebhookURL.Resolve(opts.Secrets)
+	p, err := newURLPoster("teams", cfg.WebhookURL, opts)
 	if err != nil {
-		return nil, fmt.Errorf("teams webhook_url: %w", err)
+		return nil, err
 	}
-	if err := checkHTTPURL(u.Reveal(), "webhook_url"); err != nil {
-		return nil, fmt.Errorf("teams config: %w", err)
-	}
-	sc := &scrubber{}
-	sc.addURL(u.Reveal())
-	return &Teams{name: opts.Name, url: u.Reveal(), http: httpSender{client: opts.Client, now: opts.Now, timeout: opts.Timeout, scrub: sc}}, nil
+	return &Teams{p}, nil
 }
-
-// Name returns the receiver name.
-func (t *Teams) Name() string { return t.name }
 
 // Notify posts one card holding every notification of the batch.
 func (t *Teams) Notify(ctx context.Context, ns []Notification) (bool, error) {
 	if len(ns) == 0 {
 		return false, nil
 	}
-	body, err := json.Marshal(TeamsPayload(ns))
-	if err != nil {
-		return false, fmt.Errorf("encoding teams message: %w", err)
-	}
-	return t.http.send(ctx, http.MethodPost, t.url, jsonHeader(), body)
+	return t.post(ctx, TeamsPayload(ns))
 }
 
 // TeamsPayload renders ns as a workflow webhook message with one Adaptive
