@@ -98,7 +98,8 @@ func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\nExplore further: go run ./cmd/auditlake query --data %s \"SELECT ... FROM gold.clusters\"\n", env.Data)
+	fmt.Fprintf(w, "\nExplore further:\n  go run ./cmd/auditlake query --data %s \"SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1\"\n", env.Data)
+	fmt.Fprintf(w, "  go run ./cmd/auditlake query --data %s --kql 'DatabricksClusters | where ActionName == \"create\" | summarize count() by bin(TimeGenerated, 1d)'\n", env.Data)
 	return nil
 }
 
