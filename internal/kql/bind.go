@@ -457,19 +457,32 @@ func (b *binder) bindReorder(in PlanNode, o *ProjectReorderOp) PlanNode {
 	return pick(in, idx)
 }
 
+// outputName is the name Kusto gives an output column: the name written (name = expr), else
+// the expression's own name (a column, a dynamic path), else the next of Column1, Column2, …
+// counted in *auto, skipping names for which taken (when not nil) says they are in use.
+func outputName(written *Ident, x Expr, auto *int, taken func(string) bool) string {
+	if written != nil {
+		return written.Name
+	}
+	if name := exprName(x); name != "" {
+		return name
+	}
+	for {
+		*auto++
+		name := "Column" + strconv.Itoa(*auto)
+		if taken == nil || !taken(name) {
+			return name
+		}
+	}
+}
+
 func (b *binder) bindProject(in PlanNode, o *ProjectOp) PlanNode {
 	sc := &scope{schema: in.Out()}
 	p := &Project{In: in}
 	auto := 0
 	for _, c := range o.Cols {
 		x := b.bindScalar(sc, c.X)
-		name := ""
-		if c.Name != nil {
-			name = c.Name.Name
-		} else if name = exprName(c.X); name == "" {
-			auto++
-			name = "Column" + strconv.Itoa(auto)
-		}
+		name := outputName(c.Name, c.X, &auto, nil)
 		p.Cols = append(p.Cols, x)
 		p.Schema.Columns = append(p.Schema.Columns, Column{Name: name, Type: x.Type()})
 	}
@@ -495,17 +508,7 @@ func (b *binder) bindExtend(in PlanNode, o *ExtendOp) PlanNode {
 	auto := 0
 	for _, c := range o.Cols {
 		x := b.bindScalar(sc, c.X)
-		name := ""
-		if c.Name != nil {
-			name = c.Name.Name
-		} else if name = exprName(c.X); name == "" {
-			auto++
-			name = "Column" + strconv.Itoa(auto)
-			for indexOf(cols, name) >= 0 {
-				auto++
-				name = "Column" + strconv.Itoa(auto)
-			}
-		}
+		name := outputName(c.Name, c.X, &auto, func(n string) bool { return indexOf(cols, n) >= 0 })
 		t := indexOf(cols, name)
 		if t < 0 {
 			cols = append(cols, Column{Name: name, Type: x.Type()})
@@ -581,11 +584,7 @@ func (b *binder) bindDistinct(in PlanNode, o *DistinctOp) PlanNode {
 	auto := 0
 	for _, e := range o.Cols {
 		x := b.bindScalar(sc, e)
-		name := exprName(e)
-		if name == "" {
-			auto++
-			name = "Column" + strconv.Itoa(auto)
-		}
+		name := outputName(nil, e, &auto, nil)
 		a.Keys = append(a.Keys, x)
 		a.Schema.Columns = append(a.Schema.Columns, Column{Name: name, Type: x.Type()})
 	}
@@ -601,13 +600,7 @@ func (b *binder) bindSummarize(in PlanNode, o *SummarizeOp) PlanNode {
 	auto := 0
 	for _, k := range o.By {
 		x := b.bindScalar(sc, k.X)
-		name := ""
-		if k.Name != nil {
-			name = k.Name.Name
-		} else if name = exprName(k.X); name == "" {
-			auto++
-			name = "Column" + strconv.Itoa(auto)
-		}
+		name := outputName(k.Name, k.X, &auto, nil)
 		a.Keys = append(a.Keys, x)
 		keyCols = append(keyCols, Column{Name: name, Type: x.Type()})
 	}
