@@ -16,6 +16,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log"
@@ -61,13 +62,14 @@ GROUP BY ALL`,
 | where ActionName in ("samlLogin", "tokenLogin", "login", "aadBrowserLogin", "aadTokenLogin")
 | where toint(Response.statusCode) >= 400
 | summarize Failures = count() by User = tostring(Identity.email)
-| top 20 by Failures`,
+| order by Failures desc, User asc
+| take 20`,
 		sql: `SELECT coalesce(email, '') AS "user", count(*) AS failures
 FROM silver.audit
 WHERE service_name IN ('accounts', 'accountsManager')
   AND action_name IN ('samlLogin', 'tokenLogin', 'login', 'aadBrowserLogin', 'aadTokenLogin')
   AND response.status_code >= 400
-GROUP BY ALL ORDER BY failures DESC LIMIT 20`,
+GROUP BY ALL ORDER BY failures DESC, "user" ASC LIMIT 20`,
 	},
 	{
 		name: "top users (notebook, last 7 days)",
@@ -86,10 +88,10 @@ GROUP BY ALL ORDER BY events DESC LIMIT 10`,
 | where ActionName == "create"
 | summarize Creates = count() by bin(TimeGenerated, 1d)
 | order by TimeGenerated asc`,
-		sql: `SELECT event_date, count(*) AS creates
+		sql: `SELECT time_bucket(INTERVAL 1 day, event_time) AS day, count(*) AS creates
 FROM gold.clusters
 WHERE action_name = 'create'
-GROUP BY ALL ORDER BY event_date`,
+GROUP BY ALL ORDER BY day`,
 	},
 	{
 		name: "creates by creator on the spike day",
@@ -304,12 +306,24 @@ func render(r *query.Result) []string {
 	for i, row := range r.Rows {
 		cells := make([]string, len(row))
 		for j, v := range row {
-			cells[j] = strings.TrimSuffix(strings.Replace(query.Text(v), " ", "T", 1), "Z")
+			cells[j] = canonical(v)
 		}
 		out[i] = strings.Join(cells, "|")
 	}
 	slices.Sort(out)
 	return out
+}
+
+// canonical renders a value so that both forms compare: JSON objects with sorted keys (a KQL
+// dynamic value is decoded, a SQL JSON column is text) and datetimes without their zone.
+func canonical(v any) string {
+	s := query.Text(v)
+	var obj map[string]any
+	if strings.HasPrefix(s, "{") && json.Unmarshal([]byte(s), &obj) == nil {
+		b, _ := json.Marshal(obj)
+		return string(b)
+	}
+	return strings.TrimSuffix(s, "Z")
 }
 
 // pct is the nearest-rank percentile of ds, in milliseconds.
