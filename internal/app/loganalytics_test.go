@@ -82,14 +82,18 @@ func TestLogAnalyticsQueriesOnSeedData(t *testing.T) {
 }
 
 func checkLogAnalyticsQueries(t *testing.T, env app.Env, now time.Time, late, failing, outOfHours bool) {
-	after := func(d time.Duration) string { return "TIMESTAMPTZ '" + now.Add(-d).Format("2006-01-02 15:04:05.000") + "+00'" }
+	after := func(d time.Duration) string {
+		return "TIMESTAMPTZ '" + now.Add(-d).Format("2006-01-02 15:04:05.000") + "+00'"
+	}
 
 	// 1. The latest 100 job events of the last 24 hours, newest first.
 	got := kqlJSON(t, env, laRecentJobs, now)
 	require.Equal(t, []string{"TimeGenerated:datetime", "OperationName:string", "Identity:dynamic", "SourceIPAddress:string"}, got.header())
 	want := sqlRows(t, env, `SELECT event_time, 'Microsoft.Databricks/jobs/' || action_name, coalesce(email, ''), coalesce(source_ip_address, '')
 		FROM silver.audit WHERE service_name = 'jobs' AND event_time > `+after(24*time.Hour)+` ORDER BY event_time DESC LIMIT 100`)
-	rows := got.mapRows(func(r []any) []string { return []string{ts(t, r[0]), r[1].(string), identityEmail(t, r[2]), r[3].(string)} })
+	rows := got.mapRows(func(r []any) []string {
+		return []string{ts(t, r[0]), r[1].(string), identityEmail(t, r[2]), r[3].(string)}
+	})
 	if late {
 		require.Len(t, rows, 100)
 	}
