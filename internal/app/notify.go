@@ -188,6 +188,54 @@ func notifyAlerts(as []rules.Alert) []notify.Alert {
 	return out
 }
 
+// notifier is the notification pipeline of one process: the outbox on the process's database,
+// its rules.NotifyFunc (Enqueue), and its dispatcher (Run, or Flush for one-shot runs).
+type notifier struct {
+	outbox *notify.Outbox
+	log    *slog.Logger
+}
+
+// newNotifier builds the pipeline for an open database from the action groups of cfg (nil: no
+// groups; alerts are then kept in the history as unrouted and not sent).
+func newNotifier(db *store.DB, cfg *config.Config, o NotifyOptions) (*notifier, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	ob, err := newOutbox(db, cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	return &notifier{outbox: ob, log: o.Logger}, nil
+}
+
+// Notify is the rules.NotifyFunc: it stores the alerts of one evaluation in the outbox. An
+// error fails the evaluation, so its state does not advance and the next evaluation notifies
+// again (the outbox drops what it already has).
+func (n *notifier) Notify(ctx context.Context, alerts []rules.Alert) error {
+	return enqueueFunc(n.outbox)(ctx, alerts)
+}
+
+// Run dispatches due notifications until ctx ends: a component of the long-running process.
+func (n *notifier) Run(ctx context.Context) error { return n.outbox.Run(ctx) }
+
+// Flush sends what is pending, retrying for at most wait, for one-shot runs (alerts run
+// --once from cron). Deliveries still pending afterwards stay in the outbox for the next run,
+// which is logged.
+func (n *notifier) Flush(ctx context.Context, wait time.Duration) error {
+	res, pending, err := n.outbox.Flush(ctx, wait)
+	if err != nil {
+		return fmt.Errorf("sending notifications: %w", err)
+	}
+	if res.Total() > 0 || pending > 0 {
+		n.log.Info("notifications flushed", "sent", res.Sent, "failed", res.Failed, "silenced", res.Silenced,
+			"retried", res.Retried, "pending", pending)
+	}
+	if pending > 0 {
+		n.log.Warn("notifications still pending after the wait; the next run sends them", "pending", pending, "duration", wait)
+	}
+	return nil
+}
+
 // enqueueFunc returns the function the rule engine calls with the alerts of one evaluation.
 func enqueueFunc(ob *notify.Outbox) func(ctx context.Context, alerts []rules.Alert) error {
 	return func(ctx context.Context, alerts []rules.Alert) error {
