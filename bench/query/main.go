@@ -26,10 +26,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/auditlog"
 	"github.com/auditlake/auditlake/internal/generate"
+	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/query"
+	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 )
 
@@ -274,12 +275,31 @@ func prepare(ctx context.Context, dir string, n int) error {
 	}
 	fmt.Printf("generated %d events, %d files, %.1f MB in %.0f s\n", st.Events, st.Files, float64(st.Bytes)/1e6, time.Since(start).Seconds())
 	start = time.Now()
-	sum, err := app.Ingest(ctx, app.Env{Data: dir}, app.IngestOptions{Source: src})
+	db, err := store.Open(ctx, store.Options{Dir: dir})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := source.Open(ctx, src)
+	if err != nil {
+		return err
+	}
+	in, err := ingest.New(ingest.Options{DB: db, Source: b})
+	if err != nil {
+		return err
+	}
+	sum, err := in.Once(ctx)
 	if err != nil {
 		return fmt.Errorf("ingesting: %w", err)
 	}
-	fmt.Printf("ingested in %.0f s: %s\n", time.Since(start).Seconds(), app.SummaryLine(sum))
-	return nil
+	if sum.Failed > 0 {
+		return fmt.Errorf("ingesting: %d objects failed: %v", sum.Failed, sum.Errors)
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		return err
+	}
+	fmt.Printf("ingested %d events in %.0f s\n", sum.Records, time.Since(start).Seconds())
+	return db.Close()
 }
 
 // diff compares two results as multisets of rows rendered as text (nil as ""), because the
