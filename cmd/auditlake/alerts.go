@@ -22,18 +22,6 @@ alerts.rule_state, alerts.series, alerts.history), so a restart continues where 
 	return c
 }
 
-func parseTimeFlag(name, v string) (time.Time, error) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, fmt.Errorf("--%s %q: want RFC 3339, such as 2019-12-28T23:00:00Z", name, v)
-}
-
 func alertsRunCmd(g *globals, cfg *string) *cobra.Command {
 	var o app.AlertsRunOptions
 	var at string
@@ -54,7 +42,7 @@ interrupted (Ctrl-C, SIGTERM).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.At, err = parseTimeFlag("at", at); err != nil {
+			if o.At, err = parseTimeFlag("--at", at); err != nil {
 				return err
 			}
 			if !o.At.IsZero() && !o.Once {
@@ -85,10 +73,10 @@ read-only, so it works next to a running server.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.From, err = parseTimeFlag("from", from); err != nil {
+			if o.From, err = parseTimeFlag("--from", from); err != nil {
 				return err
 			}
-			if o.To, err = parseTimeFlag("to", to); err != nil {
+			if o.To, err = parseTimeFlag("--to", to); err != nil {
 				return err
 			}
 			if o.From.IsZero() || o.To.IsZero() {
@@ -98,8 +86,8 @@ read-only, so it works next to a running server.`,
 			return app.AlertsBacktest(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},
 	}
-	c.Flags().StringVar(&from, "from", "", "first evaluation time (RFC 3339 or yyyy-mm-dd)")
-	c.Flags().StringVar(&to, "to", "", "last evaluation time (RFC 3339 or yyyy-mm-dd)")
+	c.Flags().StringVar(&from, "from", "", "first evaluation time (RFC 3339)")
+	c.Flags().StringVar(&to, "to", "", "last evaluation time (RFC 3339)")
 	c.Flags().DurationVar(&o.Step, "step", time.Hour, "time between evaluations")
 	c.Flags().StringArrayVar(&o.Rules, "rule", nil, "only this rule, even when disabled (repeatable)")
 	c.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
@@ -118,14 +106,14 @@ queryable: auditlake query "SELECT * FROM alerts.history".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Since, err = parseTimeFlag("since", since); err != nil {
+			if o.Since, err = parseTimeFlag("--since", since); err != nil {
 				return err
 			}
 			return app.AlertsHistory(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().StringVar(&o.Rule, "rule", "", "only this rule")
-	c.Flags().StringVar(&since, "since", "", "only changes at or after this time (RFC 3339 or yyyy-mm-dd)")
+	c.Flags().StringVar(&since, "since", "", "only changes at or after this time (RFC 3339)")
 	c.Flags().IntVar(&o.Limit, "limit", 100, "at most this many entries")
 	c.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
 	return c
