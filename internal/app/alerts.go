@@ -270,6 +270,8 @@ func WriteAlerts(w io.Writer, alerts []rules.Alert, format string) error {
 }
 
 
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
 func formatFloat(v float64) string { return fmt.Sprintf("%g", v) }
 
 func plural(n int) string {
