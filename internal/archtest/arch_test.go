@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"internal/kql":       {},
 	"internal/source":    {},
 	"internal/store":     {},
+	"internal/delta":     {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
@@ -28,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store"},
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
-	"internal/export":    {"internal/store", "internal/source"},
+	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
 	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
