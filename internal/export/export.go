@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -277,25 +276,15 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 	if len(p.write) == 0 && len(p.remove) == 0 && meta == nil {
 		return sum, nil // up to date
 	}
-	var acts []delta.Action
-	var added []*delta.Add
-	dates := make([]string, 0, len(p.write))
-	for d := range p.write {
-		dates = append(dates, d)
+	added, rows, err := e.writeFiles(ctx, conn, src, root, p.write, newSchema)
+	if err != nil {
+		return sum, err
 	}
-	sort.Strings(dates)
-	for _, d := range dates {
-		a, rows, err := e.writePartition(ctx, conn, src, root, d, p.write[d], p.all, newSchema)
-		if err != nil {
-			return sum, err
-		}
-		if a == nil {
-			continue
-		}
-		added = append(added, a)
-		sum.Rows += rows
+	for _, a := range added {
 		sum.Bytes += a.Size
 	}
+	sum.Rows = rows
+	var acts []delta.Action
 	now := e.o.Now().UnixMilli()
 	readVersion := int64(-1)
 	if snap != nil {

@@ -116,113 +116,155 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 	return p, nil
 }
 
-// writePartition copies the rows of the given source files on one date into a new Parquet
-// file under root and returns its add action (nil when there are no rows).
-func (e *Exporter) writePartition(ctx context.Context, conn *sql.Conn, src, root, date string, ids map[int64]bool,
-	all map[int64]bool, schema *delta.StructType) (*delta.Add, int64, error) {
-	if _, err := time.Parse(time.DateOnly, date); err != nil {
-		return nil, 0, fmt.Errorf("partition date %q: %w", date, err)
+// writeFiles copies the planned rows (per date, the rows of the given source files) into one
+// new Parquet file per date under root, in one scan, and returns their add actions. DuckDB
+// writes them into a staging folder first (folders starting with _ are invisible to Delta
+// readers, so a crash leaves only ignorable orphans); each file is then renamed into its
+// partition folder.
+func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src, root string, write map[string]map[int64]bool,
+	schema *delta.StructType) ([]*delta.Add, int64, error) {
+	var pairs []string
+	for date, ids := range write {
+		if _, err := time.Parse(time.DateOnly, date); err != nil {
+			return nil, 0, fmt.Errorf("partition date %q: %w", date, err)
+		}
+		for id := range ids {
+			// Only integers and checked dates are spliced: COPY takes no parameters.
+			pairs = append(pairs, "(DATE '"+date+"', "+strconv.FormatInt(id, 10)+")")
+		}
 	}
-	list := make([]string, 0, len(ids))
-	for id := range ids {
-		list = append(list, strconv.FormatInt(id, 10))
+	if len(pairs) == 0 {
+		return nil, 0, nil
 	}
-	sort.Strings(list)
-	// Only integers and a checked date are spliced: COPY takes no parameters.
-	where := "event_date = DATE '" + date + "' AND _fid IN (" + strings.Join(list, ", ") + ")"
-	dir := "event_date=" + date
-	name := "part-00000-" + newUUID() + ".c000.zstd.parquet"
-	if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
-		return nil, 0, err
-	}
-	full := filepath.Join(root, dir, name)
+	sort.Strings(pairs)
+	rows := "SELECT s.* FROM (" + src + ") s JOIN (VALUES " + strings.Join(pairs, ", ") + ") w(d, f) ON s.event_date = w.d AND s._fid = w.f"
 	cols := make([]string, 0, len(schema.Fields))
 	for _, f := range schema.Fields {
 		if f.Name != "event_date" {
 			cols = append(cols, store.QuoteIdent(f.Name))
 		}
 	}
-	sel := "SELECT " + strings.Join(cols, ", ") + " FROM (" + src + ") WHERE " + where
-	if _, err := conn.ExecContext(ctx, "COPY ("+sel+") TO "+store.QuoteLiteral(full)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
-		return nil, 0, fmt.Errorf("writing %s: %w", full, err)
+	staging := filepath.Join(root, "_staging-"+newUUID())
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, 0, err
 	}
-	stats, n, tag, err := fileStats(ctx, conn, src, where, schema)
+	defer os.RemoveAll(staging)
+	q := "COPY (SELECT " + strings.Join(cols, ", ") + ", event_date FROM (" + rows + ")) TO " + store.QuoteLiteral(staging) +
+		" (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date), FILENAME_PATTERN 'part-00000-{uuid}.c000.zstd')"
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return nil, 0, fmt.Errorf("writing data files of %s: %w", root, err)
+	}
+	stats, err := dateStats(ctx, conn, rows, schema)
 	if err != nil {
 		return nil, 0, err
 	}
-	if n == 0 {
-		_ = os.Remove(full)
-		return nil, 0, nil
+	dates := make([]string, 0, len(stats))
+	for d := range stats {
+		dates = append(dates, d)
 	}
-	st, err := os.Stat(full)
-	if err != nil {
-		return nil, 0, err
+	sort.Strings(dates)
+	var adds []*delta.Add
+	var total int64
+	for _, date := range dates {
+		st := stats[date]
+		dir := "event_date=" + date
+		files, err := filepath.Glob(filepath.Join(staging, dir, "*.parquet"))
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(files) != 1 {
+			return nil, 0, fmt.Errorf("writing data files of %s: DuckDB wrote %d files for %s, want 1", root, len(files), dir)
+		}
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			return nil, 0, err
+		}
+		name := filepath.Base(files[0])
+		if err := os.Rename(files[0], filepath.Join(root, dir, name)); err != nil {
+			return nil, 0, err
+		}
+		fi, err := os.Stat(filepath.Join(root, dir, name))
+		if err != nil {
+			return nil, 0, err
+		}
+		adds = append(adds, &delta.Add{
+			Path: dir + "/" + name, PartitionValues: map[string]*string{"event_date": ptr(date)},
+			Size: fi.Size(), ModificationTime: fi.ModTime().UnixMilli(), DataChange: true,
+			Stats: st.json, Tags: map[string]string{filesTag: st.files},
+		})
+		total += st.rows
 	}
-	return &delta.Add{
-		Path: dir + "/" + name, PartitionValues: map[string]*string{"event_date": ptr(date)},
-		Size: st.Size(), ModificationTime: st.ModTime().UnixMilli(), DataChange: true,
-		Stats: stats, Tags: map[string]string{filesTag: tag},
-	}, n, nil
+	return adds, total, nil
 }
 
-// fileStats computes a data file's Delta stats (numRecords, min/max and null counts of its
-// top-level primitive columns) and its files tag from the same rows it was written from.
-func fileStats(ctx context.Context, conn *sql.Conn, src, where string, schema *delta.StructType) (string, int64, string, error) {
-	exprs := []string{"count(*)", "string_agg(DISTINCT _fid || ':' || _fver, ',' ORDER BY _fid || ':' || _fver)"}
-	var prim []delta.StructField
+type partStats struct {
+	rows  int64
+	json  string // Delta stats
+	files string // the files tag
+}
+
+// dateStats computes, per date, the Delta stats of the rows written (numRecords, min/max and
+// null counts of top-level primitive columns) and the source file versions they come from.
+func dateStats(ctx context.Context, conn *sql.Conn, rows string, schema *delta.StructType) (map[string]partStats, error) {
+	exprs := []string{"CAST(event_date AS VARCHAR)", "count(*)", "string_agg(DISTINCT _fid || ':' || _fver, ',' ORDER BY _fid || ':' || _fver)"}
 	for _, f := range schema.Fields {
 		if f.Name == "event_date" {
 			continue
 		}
 		q := store.QuoteIdent(f.Name)
-		if f.Type.Primitive != "" {
-			prim = append(prim, f)
-			switch f.Type.Primitive {
-			case "timestamp":
-				exprs = append(exprs, "strftime(min("+q+"), '%Y-%m-%dT%H:%M:%S.%gZ')", "strftime(max("+q+"), '%Y-%m-%dT%H:%M:%S.%gZ')")
-			default:
-				exprs = append(exprs, "CAST(min("+q+") AS VARCHAR)", "CAST(max("+q+") AS VARCHAR)")
-			}
+		switch f.Type.Primitive {
+		case "":
+		case "timestamp":
+			exprs = append(exprs, "strftime(min("+q+"), '%Y-%m-%dT%H:%M:%S.%gZ')", "strftime(max("+q+"), '%Y-%m-%dT%H:%M:%S.%gZ')")
+		default:
+			exprs = append(exprs, "CAST(min("+q+") AS VARCHAR)", "CAST(max("+q+") AS VARCHAR)")
 		}
 		exprs = append(exprs, "count(*) - count("+q+")")
 	}
-	vals := make([]sql.NullString, len(exprs))
-	ptrs := make([]any, len(exprs))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	res, err := conn.QueryContext(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM ("+rows+") GROUP BY event_date")
+	if err != nil {
+		return nil, fmt.Errorf("computing file stats: %w", err)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT "+strings.Join(exprs, ", ")+" FROM ("+src+") WHERE "+where).Scan(ptrs...); err != nil {
-		return "", 0, "", fmt.Errorf("computing file stats: %w", err)
-	}
-	n, _ := strconv.ParseInt(vals[0].String, 10, 64)
-	minV, maxV, nulls := map[string]any{}, map[string]any{}, map[string]any{}
-	i := 2
-	for _, f := range schema.Fields {
-		if f.Name == "event_date" {
-			continue
+	defer res.Close()
+	out := map[string]partStats{}
+	for res.Next() {
+		vals := make([]sql.NullString, len(exprs))
+		ptrs := make([]any, len(exprs))
+		for i := range vals {
+			ptrs[i] = &vals[i]
 		}
-		if f.Type.Primitive != "" {
-			lo, hi := vals[i], vals[i+1]
-			i += 2
-			if lo.Valid && hi.Valid {
-				if v, ok := statValue(f.Type.Primitive, lo.String); ok {
-					minV[f.Name] = v
-				}
-				if v, ok := statValue(f.Type.Primitive, hi.String); ok {
-					maxV[f.Name] = v
+		if err := res.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		n, _ := strconv.ParseInt(vals[1].String, 10, 64)
+		minV, maxV, nulls := map[string]any{}, map[string]any{}, map[string]any{}
+		i := 3
+		for _, f := range schema.Fields {
+			if f.Name == "event_date" {
+				continue
+			}
+			if f.Type.Primitive != "" {
+				lo, hi := vals[i], vals[i+1]
+				i += 2
+				if lo.Valid && hi.Valid {
+					if v, ok := statValue(f.Type.Primitive, lo.String); ok {
+						minV[f.Name] = v
+					}
+					if v, ok := statValue(f.Type.Primitive, hi.String); ok {
+						maxV[f.Name] = v
+					}
 				}
 			}
+			nc, _ := strconv.ParseInt(vals[i].String, 10, 64)
+			i++
+			nulls[f.Name] = nc
 		}
-		nc, _ := strconv.ParseInt(vals[i].String, 10, 64)
-		i++
-		nulls[f.Name] = nc
+		b, err := json.Marshal(map[string]any{"numRecords": n, "minValues": minV, "maxValues": maxV, "nullCount": nulls})
+		if err != nil {
+			return nil, err
+		}
+		out[vals[0].String] = partStats{rows: n, json: string(b), files: vals[2].String}
 	}
-	_ = prim
-	b, err := json.Marshal(map[string]any{"numRecords": n, "minValues": minV, "maxValues": maxV, "nullCount": nulls})
-	if err != nil {
-		return "", 0, "", err
-	}
-	return string(b), n, vals[1].String, nil
+	return out, res.Err()
 }
 
 // statValue renders a min/max as Delta stats JSON expects; long strings are left out (Spark
