@@ -28,6 +28,9 @@ type Options struct {
 	Tables []string
 	// CheckpointInterval writes a checkpoint every this many commits. Default 10.
 	CheckpointInterval int64
+	// Optimize compacts, after exporting, the files of past partitions (dates before today)
+	// that have more than one into one.
+	Optimize bool
 	// Now is the clock for commit timestamps. Default time.Now.
 	Now func() time.Time
 	// Logger receives one line per committed table. Default: discard.
@@ -126,6 +129,15 @@ func (e *Exporter) Run(ctx context.Context) ([]TableSummary, error) {
 		s, err := e.exportTable(ctx, t)
 		if err != nil {
 			return out, fmt.Errorf("exporting %s: %w", t, err)
+		}
+		if e.o.Optimize {
+			o, err := e.optimize(ctx, t)
+			if err != nil {
+				return out, fmt.Errorf("compacting %s: %w", t, err)
+			}
+			s.Version = o.Version
+			s.Added += o.Added
+			s.Removed += o.Removed
 		}
 		out = append(out, s)
 	}

@@ -206,3 +206,34 @@ func TestSchemaEvolutionAppendsFields(t *testing.T) {
 	require.Equal(t, want, zero)
 	require.Equal(t, storetest.Count(t, r.db, "SELECT count(*) FROM gold.clusters")-want, null)
 }
+
+func TestOptimizeCompactsPastPartitionsWithoutChangingRows(t *testing.T) {
+	r := newRig(t)
+	for i := 0; i < 4; i++ {
+		r.write(fmt.Sprintf("workspaceId=1234/date=2019-12-28/f%d.json", i), records(i*50, i*50+50, ""))
+		r.ingest()
+		r.export()
+	}
+	before := r.same("silver.audit")
+	require.Greater(t, len(before.Files()), 2)
+	e, err := export.New(export.Options{DB: r.db, To: r.lake, Tables: []string{"silver"}, Optimize: true})
+	require.NoError(t, err)
+	s, err := e.Run(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, 2, s[0].Added, "one file per past date (the 27th and the 28th)")
+	after := r.same("silver.audit")
+	require.Len(t, after.Files(), 2)
+	require.Equal(t, before.Version+1, after.Version)
+	// f0..f2 have rows on the 27th, f2 and f3 on the 28th: each new file's tag is the union of
+	// the tags of the files it replaced.
+	tags := map[string]int{}
+	for _, a := range after.Files() {
+		require.False(t, a.DataChange)
+		tags[*a.PartitionValues["event_date"]] = strings.Count(a.Tags["auditlake.files"], ":")
+	}
+	require.Equal(t, map[string]int{"2019-12-27": 3, "2019-12-28": 2}, tags)
+	// Compaction changed no row, so the next export has nothing to do.
+	for _, s := range r.export() {
+		require.Zero(t, s.Added+s.Removed, s.Table)
+	}
+}

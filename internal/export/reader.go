@@ -64,11 +64,15 @@ type ScanOptions struct {
 // schema order, with the types the schema declares. Partition values come from the log, not
 // from file paths; a column a file lacks (added later by schema evolution) reads as NULL.
 func ScanSQL(ctx context.Context, db *sql.DB, snap *delta.Snapshot, o ScanOptions) (string, error) {
+	return scanFiles(ctx, db, snap, snap.Files(), o)
+}
+
+// scanFiles is ScanSQL over some of a snapshot's files.
+func scanFiles(ctx context.Context, db *sql.DB, snap *delta.Snapshot, files []*delta.Add, o ScanOptions) (string, error) {
 	root := o.Root
 	if o.PartitionZone == nil {
 		o.PartitionZone = time.UTC
 	}
-	files := snap.Files()
 	part := map[string]bool{}
 	for _, c := range snap.Metadata.PartitionColumns {
 		part[strings.ToLower(c)] = true

@@ -154,7 +154,7 @@ func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src, root str
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return nil, 0, fmt.Errorf("writing data files of %s: %w", root, err)
 	}
-	stats, err := dateStats(ctx, conn, rows, schema)
+	stats, err := dateStats(ctx, conn, rows, schema, true)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -204,8 +204,13 @@ type partStats struct {
 
 // dateStats computes, per date, the Delta stats of the rows written (numRecords, min/max and
 // null counts of top-level primitive columns) and the source file versions they come from.
-func dateStats(ctx context.Context, conn *sql.Conn, rows string, schema *delta.StructType) (map[string]partStats, error) {
-	exprs := []string{"CAST(event_date AS VARCHAR)", "count(*)", "string_agg(DISTINCT _fid || ':' || _fver, ',' ORDER BY _fid || ':' || _fver)"}
+// rows without _fid and _fver columns (a compaction's input) get an empty files tag.
+func dateStats(ctx context.Context, conn *sql.Conn, rows string, schema *delta.StructType, withFiles bool) (map[string]partStats, error) {
+	files := "''"
+	if withFiles {
+		files = "string_agg(DISTINCT _fid || ':' || _fver, ',' ORDER BY _fid || ':' || _fver)"
+	}
+	exprs := []string{"CAST(event_date AS VARCHAR)", "count(*)", files}
 	for _, f := range schema.Fields {
 		if f.Name == "event_date" {
 			continue
