@@ -37,13 +37,15 @@ func (e Env) logger() *slog.Logger {
 }
 
 func (e Env) open(ctx context.Context, readOnly bool) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // sandbox opens the database for user queries: read-only, no file, network or extension
 // access, configuration locked.
 func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // IngestOptions configure Ingest.
@@ -115,7 +117,7 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
-		return err
+		return inUseHint(err, env.Data)
 	}
 	defer db.Close()
 	if o.KQL {
