@@ -43,6 +43,7 @@ var vendorSDKs = map[string]string{
 	"github.com/aws/aws-sdk-go-v2":   "internal/source",
 	"cloud.google.com/go/storage":    "internal/source",
 	"github.com/Azure/azure-sdk-for": "internal/source",
+	"github.com/twmb/franz-go":       "internal/source", // Kafka and Event Hubs streams
 }
 
 type pkg struct {
