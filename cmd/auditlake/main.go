@@ -76,6 +76,7 @@ Start with:  auditlake demo`,
 	root.AddCommand(rulesCmd(g), alertsCmd(g))
 	root.AddCommand(serveCmd(g), tokenCmd(g))
 	root.AddCommand(silenceCmd(g))
+	root.AddCommand(exportCmd(g))
 	return root
 }
 
