@@ -11,10 +11,12 @@ import (
 // checks what the rewrites compute.
 func TestTranslate(t *testing.T) {
 	now := time.Date(2019, 12, 29, 0, 0, 0, 0, time.UTC)
+	audit := "(SELECT " + DefaultTables["system.access.audit"].Select + " FROM silver.audit)"
 	for _, tc := range []struct{ in, want string }{
-		{"SELECT * FROM system.access.audit", "SELECT * FROM silver.audit"},
-		{"SELECT * FROM `system`.`access`.`audit` a", "SELECT * FROM silver.audit a"},
-		{"SELECT * FROM SYSTEM.ACCESS.AUDIT", "SELECT * FROM silver.audit"},
+		{"SELECT * FROM system.access.audit", "SELECT * FROM " + audit + ` AS "audit"`},
+		{"SELECT * FROM `system`.`access`.`audit` a JOIN system.access.audit AS b USING (event_id)", "SELECT * FROM " + audit + " a JOIN " + audit + ` AS "b" USING (event_id)`},
+		{"SELECT system.access.audit.event_time FROM SYSTEM.ACCESS.AUDIT WHERE x", `SELECT "audit".event_time FROM ` + audit + ` AS "audit" WHERE x`},
+		{"SELECT 1 FROM (SELECT * FROM system.access.audit), system.access.audit;", "SELECT 1 FROM (SELECT * FROM " + audit + ` AS "audit"), ` + audit + ` AS "audit";`},
 		{"SELECT `my col`, `a``b` FROM t", `SELECT "my col", "a` + "`" + `b" FROM t`},
 		{`SELECT "it's" AS x`, `SELECT 'it''s' AS "x"`},
 		{`SELECT 'a\'b', 'x\\d+', '\n', 'a' 'b', r'\d'`, "SELECT 'a''b', 'x\\d+', '\n', 'ab', '\\d'"},
@@ -48,6 +50,7 @@ func TestTranslate(t *testing.T) {
 		{"SELECT EXISTS (SELECT 1), substring(s FROM 2), position('a' IN s), count(*) FILTER (WHERE x)",
 			"SELECT EXISTS (SELECT 1), substring(s FROM 2), position('a' IN s), count(*) FILTER (WHERE x)"},
 		{"SELECT a -- a comment\n/* block /* nested */ */ FROM t", "SELECT a  \n  FROM t"},
+		{"SELECT month(d) month, count(*) total, t.x name FROM t key WHERE a IS NULL, b DESC", `SELECT month(d) "month", count(*) total, t.x "name" FROM t "key" WHERE a IS NULL, b DESC`},
 		{"SELECT x FROM t LATERAL VIEW explode(xs) e AS v", "SELECT x FROM t CROSS JOIN LATERAL (SELECT unnest(xs) AS v) e"},
 	} {
 		got, err := Translate(tc.in, Options{Now: now})
