@@ -853,10 +853,12 @@ func window(c *call) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch c.field {
-	case "start":
+	switch {
+	case c.field == "start" || c.field == "" && c.t.inGroupBy(c.k):
+		// Grouping by the window is grouping by its start: the end follows from it, and
+		// DuckDB then accepts window.start, window.end and window(…) in the select list.
 		return w.start, nil
-	case "end":
+	case c.field == "end":
 		return w.end, nil
 	}
 	return "struct_pack(start := " + w.start + ", \"end\" := " + w.end + ")", nil
@@ -929,6 +931,27 @@ func (t *translator) windowInScope(k int) *windowCall {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// inGroupBy reports whether token k is in a GROUP BY list (at its top level).
+func (t *translator) inGroupBy(k int) bool {
+	for i := k - 1; i >= 0; i-- {
+		tok := t.toks[i]
+		switch {
+		case tok.op(")") || tok.op("]"):
+			i = t.match[i]
+		case tok.op("(") || tok.op("["):
+			return false
+		case tok.is("BY"):
+			return t.tok(i - 1).is("GROUP")
+		case tok.Kind == Ident && clauseStart[strings.ToUpper(tok.Text)]:
+			return false
+		}
+	}
+	return false
+}
+
+var clauseStart = map[string]bool{"SELECT": true, "FROM": true, "WHERE": true, "HAVING": true, "QUALIFY": true,
+	"WINDOW": true, "LIMIT": true, "ORDER": true, "UNION": true, "EXCEPT": true, "INTERSECT": true}
 
 // sqlSyntax reports whether tokens [i, j) hold a keyword of SQL call syntax at their top level.
 func (t *translator) sqlSyntax(i, j int) bool {
