@@ -107,7 +107,7 @@ func SilenceList(ctx context.Context, env Env, all bool, format string, w io.Wri
 			ms[i] = m.String()
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.State(now), strings.Join(ms, " "),
-			s.StartsAt.Format(time.RFC3339), s.EndsAt.Format(time.RFC3339), s.CreatedBy, oneLine(s.Comment))
+			s.StartsAt.Format(time.RFC3339), s.EndsAt.Format(time.RFC3339), s.CreatedBy, flatComment(s.Comment))
 	}
 	return tw.Flush()
 }
@@ -122,4 +122,5 @@ func SilenceExpire(ctx context.Context, env Env, id string) (Silence, error) {
 	return notify.NewSilences(db, nil).Expire(ctx, id)
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// flatComment puts a comment on one line for the table.
+func flatComment(s string) string { return strings.Join(strings.Fields(s), " ") }
