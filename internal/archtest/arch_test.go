@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"internal/dbsql":     {},
 	"internal/source":    {},
 	"internal/store":     {},
+	"internal/delta":     {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
@@ -29,7 +30,7 @@ var allowed = map[string][]string{
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
-	"internal/export":    {"internal/store", "internal/source"},
+	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
 	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
@@ -42,6 +43,7 @@ var vendorSDKs = map[string]string{
 	"github.com/aws/aws-sdk-go-v2":   "internal/source",
 	"cloud.google.com/go/storage":    "internal/source",
 	"github.com/Azure/azure-sdk-for": "internal/source",
+	"github.com/twmb/franz-go":       "internal/source", // Kafka and Event Hubs streams
 }
 
 type pkg struct {
