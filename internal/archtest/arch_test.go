@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/ingest":    {"internal/source", "internal/auditlog", "internal/store", "internal/medallion"},
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
-	"internal/rules":     {"internal/query"},
+	"internal/rules":     {"internal/query", "internal/config"},
 	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
 	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
