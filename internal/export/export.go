@@ -236,12 +236,19 @@ func parseFilesTag(s string) ([]fileVersion, error) {
 	return out, nil
 }
 
+// carry is a replaced file's rows of retired source files, to be copied into a new file.
+type carry struct {
+	old   *delta.Add
+	files []fileVersion
+}
+
 // plan is what one export of a table writes: per partition, the source files whose rows go
 // into a new file, and the live files it replaces.
 type plan struct {
 	write  map[string]map[int64]bool // event_date → file ids (rows of those files on that date)
 	all    map[int64]bool            // file ids whose rows are written on every date they have
 	remove []*delta.Add
+	carry  []carry // rows of retired files in removed files, copied from those files
 }
 
 func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary, error) {
@@ -304,7 +311,11 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 		}
 	}
 
-	p, err := e.plan(ctx, conn, src, snap)
+	ret, err := retiredVersions(ctx, conn)
+	if err != nil {
+		return sum, err
+	}
+	p, err := e.plan(ctx, conn, src, snap, ret)
 	if err != nil {
 		return sum, err
 	}
@@ -314,6 +325,27 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 	added, rows, err := e.writeFiles(ctx, conn, src, tf, p.write, newSchema)
 	if err != nil {
 		return sum, err
+	}
+	// Rows of retired source files (no longer in DuckDB) that shared a replaced file are
+	// carried over from that file itself.
+	for _, c := range p.carry {
+		date := ""
+		if v := c.old.PartitionValues["event_date"]; v != nil {
+			date = *v
+		}
+		paths := make([]string, len(c.files))
+		tags := make([]string, len(c.files))
+		for i, f := range c.files {
+			paths[i] = store.QuoteLiteral(ret[f.id].path)
+			tags[i] = f.String()
+		}
+		a, err := e.compact(ctx, conn, snap, tf, date, []*delta.Add{c.old}, "source_file IN ("+strings.Join(paths, ", ")+")", strings.Join(tags, ","))
+		if err != nil {
+			return sum, err
+		}
+		a.DataChange = true
+		added = append(added, a)
+		rows += recordsOrZero(a)
 	}
 	for _, a := range added {
 		sum.Bytes += a.Size

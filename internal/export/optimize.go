@@ -63,7 +63,7 @@ func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, er
 	}}}
 	for _, d := range dates {
 		old := byDate[d]
-		add, err := e.compact(ctx, conn, snap, tf, d, old)
+		add, err := e.compact(ctx, conn, snap, tf, d, old, "", "")
 		if err != nil {
 			return sum, err
 		}
@@ -86,7 +86,11 @@ func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, er
 	return sum, nil
 }
 
-func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snapshot, tf tableFiles, date string, old []*delta.Add) (*delta.Add, error) {
+// compact writes the rows of the old files of one date (those matching filter, a SQL condition
+// over the table's columns, when it is not empty) into one new file. Its files tag is tag, or
+// the union of the old files' tags when tag is empty.
+func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snapshot, tf tableFiles, date string, old []*delta.Add,
+	filter, tag string) (*delta.Add, error) {
 	root := tf.String()
 	local, done, err := tf.fetch(ctx, old)
 	if err != nil {
@@ -111,6 +115,9 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 	}
 	defer cleanup()
 	tmp := filepath.Join(staging, name)
+	if filter != "" {
+		scan = "SELECT * FROM (" + scan + ") WHERE " + filter
+	}
 	if _, err := conn.ExecContext(ctx, "COPY (SELECT "+strings.Join(cols, ", ")+" FROM ("+scan+")) TO "+store.QuoteLiteral(tmp)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 		return nil, fmt.Errorf("compacting %s of %s: %w", dir, root, err)
 	}
@@ -129,7 +136,7 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 		n += r
 		known = known && ok
 	}
-	if known && st.rows != n {
+	if filter == "" && known && st.rows != n {
 		return nil, fmt.Errorf("compacting %s of %s: read %d rows, the files' stats say %d", dir, root, st.rows, n)
 	}
 	tags := map[string]bool{}
@@ -145,6 +152,9 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 		merged = append(merged, t)
 	}
 	sort.Strings(merged)
+	if tag != "" {
+		merged = []string{tag}
+	}
 	size, mtime, err := tf.place(ctx, tmp, dir+"/"+name)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ import (
 )
 
 // plan compares the ledger with the file versions the table holds (its files' tags).
-func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *delta.Snapshot) (*plan, error) {
+func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *delta.Snapshot, ret map[int64]retiredFile) (*plan, error) {
 	p := &plan{write: map[string]map[int64]bool{}, all: map[int64]bool{}}
 	held := map[int64]int64{}          // file id → version in the table
 	byFile := map[int64][]*delta.Add{} // file id → live data files holding its rows
@@ -77,8 +77,9 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 	}
 	// A source file whose rows vanished from the table (a rewrite to nothing) also releases
 	// its files.
+	isRetired := func(id int64) bool { r, ok := ret[id]; return ok && r.version == held[id] }
 	for id := range held {
-		if _, ok := cur[id]; !ok {
+		if _, ok := cur[id]; !ok && !isRetired(id) {
 			for _, a := range byFile[id] {
 				if !removed[a.Path] {
 					removed[a.Path] = true
@@ -95,14 +96,20 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 			p.write[c.date][c.id] = true
 		}
 	}
-	// The other source files sharing a replaced file are written again, on that file's date.
+	// The other source files sharing a replaced file are written again, on that file's date:
+	// from DuckDB, or for retired ones (no longer in DuckDB) from the replaced file itself.
 	for _, a := range p.remove {
 		fvs, _ := parseFilesTag(a.Tags[filesTag])
 		date := ""
 		if v := a.PartitionValues["event_date"]; v != nil {
 			date = *v
 		}
+		var carried []fileVersion
 		for _, fv := range fvs {
+			if _, ok := cur[fv.id]; !ok && isRetired(fv.id) && !p.all[fv.id] {
+				carried = append(carried, fv)
+				continue
+			}
 			if _, ok := cur[fv.id]; !ok || p.all[fv.id] {
 				continue
 			}
@@ -111,8 +118,40 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 			}
 			p.write[date][fv.id] = true
 		}
+		if len(carried) > 0 {
+			p.carry = append(p.carry, carry{old: a, files: carried})
+		}
 	}
 	return p, nil
+}
+
+// retiredFile is a source file version retention removed from DuckDB.
+type retiredFile struct {
+	version int64
+	path    string
+}
+
+func retiredVersions(ctx context.Context, conn *sql.Conn) (map[int64]retiredFile, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT file_id, versions, path FROM bronze.retired")
+	if err != nil {
+		return nil, fmt.Errorf("reading bronze.retired: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]retiredFile{}
+	for rows.Next() {
+		var id int64
+		var r retiredFile
+		if err := rows.Scan(&id, &r.version, &r.path); err != nil {
+			return nil, err
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+func recordsOrZero(a *delta.Add) int64 {
+	n, _ := recordsOf(a)
+	return n
 }
 
 // writeFiles copies the planned rows (per date, the rows of the given source files) into one
