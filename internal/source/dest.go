@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -105,7 +106,9 @@ func (d *Dest) Read(ctx context.Context, key string) ([]byte, error) {
 // PutIfAbsent writes an object only if none exists under key (S3 If-None-Match: *, GCS
 // ifGenerationMatch=0, Azure If-None-Match: *); ErrExist when one does.
 func (d *Dest) PutIfAbsent(ctx context.Context, key string, data []byte) error {
-	err := d.b.WriteAll(ctx, d.prefix+key, data, &blob.WriterOptions{IfNotExist: true, ContentType: "application/octet-stream"})
+	// Upload rather than WriteAll: gocloud's azureblob writer (v0.47.0) dereferences a nil pipe
+	// in Close when a piped write fails, as a refused precondition does; Upload has no pipe.
+	err := d.b.Upload(ctx, d.prefix+key, bytes.NewReader(data), &blob.WriterOptions{IfNotExist: true, ContentType: "application/octet-stream"})
 	switch gcerrors.Code(err) {
 	case gcerrors.OK:
 		return nil
@@ -117,7 +120,7 @@ func (d *Dest) PutIfAbsent(ctx context.Context, key string, data []byte) error {
 
 // Put writes (or replaces) an object.
 func (d *Dest) Put(ctx context.Context, key string, data []byte) error {
-	if err := d.b.WriteAll(ctx, d.prefix+key, data, &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
+	if err := d.b.Upload(ctx, d.prefix+key, bytes.NewReader(data), &blob.WriterOptions{ContentType: "application/octet-stream"}); err != nil {
 		return fmt.Errorf("writing %s%s: %w", d.base, key, explain(err))
 	}
 	return nil
