@@ -21,6 +21,8 @@ var allowed = map[string][]string{
 	"internal/kql":       {},
 	"internal/source":    {},
 	"internal/store":     {},
+	"internal/dashboard": {},
+	"internal/web/ui":    {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
@@ -29,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
 	"internal/export":    {"internal/store", "internal/source"},
-	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
+	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store", "internal/dashboard", "internal/web/ui"},
 }
 
 // vendorSDKs may be imported only by the package named: one package per vendor SDK.
