@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
 	"internal/export":    {"internal/store", "internal/source"},
-	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store", "internal/dashboard", "internal/web/ui"},
+	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
 // vendorSDKs may be imported only by the package named: one package per vendor SDK.
