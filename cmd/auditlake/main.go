@@ -73,6 +73,8 @@ Start with:  auditlake demo`,
 	root.PersistentFlags().StringVar(&g.data, "data", app.DefaultData, "data directory (holds the database)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.AddCommand(demoCmd(g), generateCmd(g), ingestCmd(g), queryCmd(g), replayCmd(g), checkCmd(g))
+	root.AddCommand(serveCmd(g), tokenCmd(g))
+	root.AddCommand(silenceCmd(g))
 	return root
 }
 
@@ -187,32 +189,38 @@ their line number; the rest of the file is ingested. With --watch it keeps polli
 }
 
 func queryCmd(g *globals) *cobra.Command {
-	var format, file, now string
+	var format, file, now, dialect string
 	var tables []string
 	var useKQL, explain bool
 	c := &cobra.Command{
-		Use:   `query [--format table|csv|json] [--kql [--now RFC3339]] [--explain] "QUERY"`,
+		Use:   `query [--format table|csv|json] [--kql | --dialect duckdb|databricks] [--now RFC3339] [--explain] "QUERY"`,
 		Short: "Run a SQL or KQL query on the tables (read-only)",
 		Long: `query runs one SQL query on the database in --data, read-only, and prints the result.
 The query comes as the argument, from -f FILE, or from standard input.
 Tables: silver.audit, gold.<service> (gold.clusters, gold.jobs, ...), Databricks<Table> views,
 bronze.files (the ledger), bronze.quarantine. --table NAME=FILE adds a file as a table for this
-one query, so exported logs can be investigated without ingesting them (no database needed).`,
+one query, so exported logs can be investigated without ingesting them (no database needed).
+--dialect databricks runs Databricks SQL as pasted from queries over system.access.audit: the
+table reads silver.audit and Spark functions keep their meaning (--explain shows the DuckDB SQL).`,
 		Example: `  auditlake query "SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1"
   auditlake query --format csv -f analysis.sql
   auditlake query --table ev=export.jsonl "SELECT serviceName, count(*) FROM ev GROUP BY ALL"
   auditlake query --kql --now 2019-12-29T00:00:00Z "DatabricksClusters | where TimeGenerated > ago(1d) | summarize count() by ActionName"
-  auditlake query --kql "print x = 1"`,
+  auditlake query --kql "print x = 1"
+  auditlake query --dialect databricks --now 2019-12-29T00:00:00Z "SELECT user_identity.email, count(*) FROM system.access.audit WHERE event_time >= current_timestamp() - INTERVAL 24 HOURS GROUP BY 1"`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := readQuery(cmd.InOrStdin(), args, file)
 			if err != nil {
 				return err
 			}
-			o := app.QueryOptions{Text: q, Format: format, KQL: useKQL, Explain: explain}
+			o := app.QueryOptions{Text: q, Format: format, KQL: useKQL, Explain: explain, Dialect: dialect}
+			if useKQL && cmd.Flags().Changed("dialect") {
+				return errors.New("--dialect applies to SQL queries, not --kql")
+			}
 			if now != "" {
-				if !useKQL {
-					return errors.New("--now applies to --kql queries")
+				if !useKQL && !strings.EqualFold(dialect, "databricks") {
+					return errors.New("--now applies to --kql and --dialect databricks queries")
 				}
 				t, err := time.Parse(time.RFC3339, now)
 				if err != nil {
@@ -233,7 +241,8 @@ one query, so exported logs can be investigated without ingesting them (no datab
 	c.Flags().StringVar(&format, "format", "table", "output format: table, csv or json")
 	c.Flags().StringVarP(&file, "file", "f", "", "read the query from a file")
 	c.Flags().BoolVar(&useKQL, "kql", false, "the query is KQL (Kusto), translated to SQL with Kusto semantics")
-	c.Flags().StringVar(&now, "now", "", "pin now() and ago() of a KQL query to this RFC 3339 time")
+	c.Flags().StringVar(&now, "now", "", "pin now() and ago() of a KQL query, current_timestamp() of a Databricks one, to this RFC 3339 time")
+	c.Flags().StringVar(&dialect, "dialect", "duckdb", "SQL dialect: duckdb, or databricks (Databricks SQL over system.access.audit, translated)")
 	c.Flags().BoolVar(&explain, "explain", false, "print the SQL the query runs instead of running it")
 	c.Flags().StringArrayVar(&tables, "table", nil, "make a file (JSON lines, CSV, Parquet) queryable as a table for this query: NAME=FILE (repeatable)")
 	return c

@@ -37,13 +37,15 @@ func (e Env) logger() *slog.Logger {
 }
 
 func (e Env) open(ctx context.Context, readOnly bool) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // sandbox opens the database for user queries: read-only, no file, network or extension
 // access, configuration locked.
 func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // IngestOptions configure Ingest.
@@ -86,7 +88,8 @@ type QueryOptions struct {
 	Format  string            // table, csv or json
 	Tables  []store.FileTable // files to query as tables for this query only
 	KQL     bool              // Text is KQL, translated to SQL
-	Now     time.Time         // pins now() and ago() in KQL; zero: the wall clock
+	Dialect string            // SQL dialect of Text: "" or duckdb, or databricks (translated)
+	Now     time.Time         // pins now() and ago() in KQL, current_timestamp() in Databricks SQL; zero: the wall clock
 	Explain bool              // print the SQL instead of running it
 }
 
@@ -95,13 +98,26 @@ type QueryOptions struct {
 // as long as the query brings its own tables (--table) or reads none (KQL print, datatable,
 // range).
 func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
+	dialect, err := query.ParseDialect(o.Dialect)
+	if err != nil {
+		return err
+	}
+	if o.Explain && !o.KQL {
+		// The SQL a query runs as needs no database.
+		s, err := query.TranslateSQL(o.Text, dialect, o.Now)
+		if err != nil {
+			return kqlError(err)
+		}
+		_, err = fmt.Fprintln(w, s)
+		return err
+	}
 	opts := store.Options{Dir: env.Data, Sandbox: true, Files: o.Tables, Logger: env.logger().With("component", "store")}
 	if !hasDatabase(env.Data) && (len(o.Tables) > 0 || o.KQL) {
 		opts.Dir = ""
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
-		return err
+		return inUseHint(err, env.Data)
 	}
 	defer db.Close()
 	if o.KQL {
@@ -123,18 +139,14 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 		}
 		return query.Write(w, res, o.Format)
 	}
-	if o.Explain {
-		_, err := fmt.Fprintln(w, o.Text)
-		return err
-	}
-	res, err := query.Run(ctx, db.SQL(), o.Text, query.Options{})
+	res, err := query.RunSQL(ctx, db.SQL(), o.Text, query.SQLOptions{Dialect: dialect, Now: o.Now})
 	if err != nil {
-		return err
+		return kqlError(err)
 	}
 	return query.Write(w, res, o.Format)
 }
 
-// kqlError adds the caret snippet to a KQL error, for people reading a terminal.
+// kqlError adds the caret snippet to a KQL or Databricks SQL error, for people reading a terminal.
 func kqlError(err error) error {
 	var pe *kql.ParseError
 	if errors.As(err, &pe) {

@@ -65,13 +65,14 @@ WHERE action_name = 'create' AND request_params.cluster_creator IS NULL AND requ
 ORDER BY event_time DESC LIMIT 20`},
 }
 
-// Demo generates the seed scenario under env.Data (once), ingests it, and prints the seed
-// analyses as tables.
+// Demo generates the seed scenario with the incidents scenario's plants mixed in under env.Data
+// (once), ingests it, and prints the seed analyses as tables.
 func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 	src := filepath.Join(env.Data, "demo-source")
 	if _, err := os.Stat(src); err != nil {
-		fmt.Fprintf(w, "Generating the seed scenario (December 2019, 3 workspaces) into %s\n", src)
-		st, err := Generate(ctx, generate.Options{Out: src, Scenario: "seed", Seed: o.Seed, EventsPerDay: o.EventsPerDay, Progress: o.GenProgress})
+		fmt.Fprintf(w, "Generating the seed scenario (December 2019, 3 workspaces) with the incidents scenario's detections planted into %s\n", src)
+		// Incidents: the built-in detections' situations, on other days than the seed's spike.
+		st, err := Generate(ctx, generate.Options{Out: src, Scenario: "seed", Incidents: true, Seed: o.Seed, EventsPerDay: o.EventsPerDay, Progress: o.GenProgress})
 		if err != nil {
 			return err
 		}

@@ -19,6 +19,7 @@ var allowed = map[string][]string{
 	"internal/config":    {},
 	"internal/auditlog":  {},
 	"internal/kql":       {},
+	"internal/dbsql":     {},
 	"internal/source":    {},
 	"internal/store":     {},
 	"internal/dashboard": {},
@@ -27,11 +28,11 @@ var allowed = map[string][]string{
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
 	"internal/ingest":    {"internal/source", "internal/auditlog", "internal/store", "internal/medallion"},
-	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store"},
+	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
 	"internal/export":    {"internal/store", "internal/source"},
-	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
+	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
 // vendorSDKs may be imported only by the package named: one package per vendor SDK.

@@ -50,8 +50,12 @@ var actionCum = cumulative(actions, func(a action) float64 { return a.weight })
 // activity generates n background events (at least) for ws.
 func (d *dayGen) activity(ws *workspace, n int) {
 	cum := hourWeights(ws, d.start)
+	table, tableCum := actions, actionCum
+	if d.g.quiet {
+		table, tableCum = quietActions, quietActionCum
+	}
 	for emitted := 0; emitted < n; {
-		a := &actions[pickWeighted(d.r, actionCum)]
+		a := &table[pickWeighted(d.r, tableCum)]
 		var t time.Time
 		if a.flat {
 			t = d.anytime()
@@ -180,6 +184,11 @@ func secretsAdmin(d *dayGen, ws *workspace, t time.Time) int {
 	case 2:
 		d.emit(&ws.sink, t, a, "secrets", "listScopes")
 	case 3:
+		if d.g.quiet { // ACL changes are a built-in detection
+			ev := d.emit(&ws.sink, t, a, "secrets", "getAcl")
+			param(ev, "scope", s.scope, "principal", pick(r, teams))
+			break
+		}
 		ev := d.emit(&ws.sink, t, a, "secrets", "putAcl")
 		param(ev, "scope", s.scope, "principal", pick(r, teams), "permission", "READ")
 	case 4:
@@ -245,6 +254,11 @@ func workspaceOp(d *dayGen, ws *workspace, t time.Time) int {
 			"aclChangeResourceName", "notebooks/"+nb.id)
 	default:
 		admin := ws.users[0]
+		if d.g.quiet { // configuration edits are built-in detections
+			ev := d.emit(&ws.sink, t, web(u), "workspace", "workspaceExport")
+			param(ev, "notebookFullPath", nb.path, "workspaceExportFormat", "SOURCE")
+			break
+		}
 		ev := d.emit(&ws.sink, t, web(admin), "workspace", "workspaceConfEdit")
 		key := pick(r, []string{"enableVerboseAuditLogs", "enableIpAccessLists", "enableTokensConfig", "enableExportNotebook"})
 		param(ev, "workspaceConfKeys", key, "workspaceConfValues", strconv.FormatBool(!chance(r, 0.1)))
@@ -437,6 +451,9 @@ func unityCatalog(d *dayGen, ws *workspace, t time.Time) int {
 	u := ws.person(r)
 	s := &d.w.account0
 	table := pick(r, ucTables)
+	if d.g.quiet && sensitiveTable(table) && offHours(t) {
+		table = "main.web.events" // HR reads HR tables in business hours only
+	}
 	catalog, schema := "main", table[5:indexByte(table[5:], '.')+5]
 	var ev = d.emit(s, t, fromDriver(r, u), "unityCatalog", "getTable")
 	ev.SessionID = nil
@@ -603,7 +620,11 @@ func adminChange(d *dayGen, ws *workspace, t time.Time) int {
 	admin := ws.users[0]
 	u := ws.person(r)
 	ev := d.emit(&ws.sink, t, web(admin), "accounts", "setAdmin")
-	switch r.IntN(5) {
+	x := r.IntN(5)
+	if d.g.quiet {
+		x = 4 // admin grants are a built-in detection: only workspace ACL changes
+	}
+	switch x {
 	case 0, 1:
 		ev.ActionName = "addPrincipalToGroup"
 		param(ev, "targetGroupName", "admins", "targetGroupId", "1"+ws.id[:12], "targetUserName", u.email, "targetUserId", u.id, "endpoint", "scim")
@@ -628,7 +649,11 @@ func tokens(d *dayGen, ws *workspace, t time.Time) int {
 		param(ev, "userId", u.id, "tokenId", hexString(r, 64))
 		return 1
 	}
-	param(ev, "userId", u.id, "tokenExpirationTime", strconv.FormatInt(t.Add(90*24*time.Hour).UnixMilli(), 10), "tokenHash", hexString(r, 64))
+	life := 90 * 24 * time.Hour
+	if d.g.quiet {
+		life = quietTokenLifetime
+	}
+	param(ev, "userId", u.id, "tokenExpirationTime", strconv.FormatInt(t.Add(life).UnixMilli(), 10), "tokenHash", hexString(r, 64))
 	return 1
 }
 

@@ -20,10 +20,12 @@ type generator struct {
 	account  *string // nil for Azure, which has no account id
 	azure    bool
 	incident bool
+	quiet    bool // background tuned below every built-in detection (quiet.go)
+	plant    bool // plant the detections' situations (plant.go)
 }
 
 func newGenerator(opts Options, sc scenario) *generator {
-	g := &generator{opts: opts, sc: sc, version: "2.0", incident: sc.incident}
+	g := &generator{opts: opts, sc: sc, version: "2.0", incident: sc.incident, quiet: sc.quiet, plant: sc.plant || opts.Incidents}
 	if opts.Format == auditlog.FormatAzure {
 		g.cloud, g.azure, g.version = cloudAzure, true, "1.0.0"
 	}
@@ -216,6 +218,9 @@ func (g *generator) estimate() int64 {
 	if g.incident {
 		n += 656 * 6
 	}
+	if g.plant {
+		n += plantEventsEstimate
+	}
 	return n
 }
 
@@ -237,6 +242,10 @@ func (g *generator) genDay(day int) {
 	if g.incident && g.w.incident != nil {
 		d.r = newRand(g.opts.Seed, streamIncident, 0, day)
 		d.incident()
+	}
+	if g.plant {
+		d.r = newRand(g.opts.Seed, streamPlant, 0, day)
+		d.plant()
 	}
 	for _, ws := range g.w.workspaces {
 		d.r = newRand(g.opts.Seed, streamActivity, ws.idx, day)

@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,15 +13,20 @@ import (
 // Options configures Run. Zero values get the scenario's defaults.
 type Options struct {
 	Out          string                  // output directory, created if missing; required
-	Scenario     string                  // "seed" (default) or "steady" (background only, no incident)
+	Scenario     string                  // "seed" (default), "steady" (background only, no incident), "incidents" or "baseline" (see plant.go)
 	Format       auditlog.Format         // default auditlog.FormatDelivery; also FormatAzure, FormatSystemTable
 	Start        time.Time               // first day (UTC date is used); zero = scenario default (2019-12-01)
 	Days         int                     // number of days; 0 = scenario default (31)
 	Workspaces   int                     // number of workspaces; 0 = scenario default (3)
-	EventsPerDay int                     // background events per workspace per weekday; 0 = 2000. Scales background volume only.
+	EventsPerDay int                     // background events per workspace per weekday; 0 = the scenario's (2000; 400 for incidents and baseline). Scales background volume only.
 	Seed         int64                   // RNG seed; every value, 0 included, is a valid seed (the CLI defaults to 1)
 	Compress     string                  // "" (plain .json), "gzip" (.json.gz) or "zstd" (.json.zst)
 	Progress     func(done, total int64) // optional; called after each file with events written so far and the expected total (exact on the last call)
+	// Incidents also plants the incidents scenario's detection situations (see plant.go), day by
+	// day from Start, into any scenario; the demo uses it with seed. Their events come from their
+	// own random stream and touch no shared counter, so the background and the seed incident stay
+	// as they are (the seed numbers 714/709/656/5 do not change: no plant falls on 2019-12-28).
+	Incidents bool
 }
 
 // Stats counts what Run wrote. Bytes is the size of the files as written, after compression.
@@ -29,16 +35,22 @@ type Stats struct {
 }
 
 type scenario struct {
-	name       string
-	start      time.Time
-	days       int
-	workspaces int
-	incident   bool
+	name         string
+	start        time.Time
+	days         int
+	workspaces   int
+	eventsPerDay int  // default EventsPerDay; 0 = defaultEventsPerDay
+	incident     bool // the seed incident (job 31303)
+	// quiet tunes the background so that it stays under every built-in detection (see quiet.go);
+	// plant adds one situation per built-in detection (see plant.go).
+	quiet, plant bool
 }
 
 var scenarios = []scenario{
 	{name: "seed", start: time.Date(2019, 12, 1, 0, 0, 0, 0, time.UTC), days: 31, workspaces: 3, incident: true},
 	{name: "steady", start: time.Date(2019, 12, 1, 0, 0, 0, 0, time.UTC), days: 31, workspaces: 3},
+	{name: "incidents", start: plantStart, days: plantDays, workspaces: 3, eventsPerDay: 400, quiet: true, plant: true},
+	{name: "baseline", start: plantStart, days: plantDays, workspaces: 3, eventsPerDay: 400, quiet: true},
 }
 
 // Scenarios returns the names of the scenarios Run knows, the default first.
@@ -98,7 +110,7 @@ func (o *Options) validate() (scenario, error) {
 		o.Workspaces = sc.workspaces
 	}
 	if o.EventsPerDay == 0 {
-		o.EventsPerDay = defaultEventsPerDay
+		o.EventsPerDay = cmp.Or(sc.eventsPerDay, defaultEventsPerDay)
 	}
 	return sc, errors.Join(errs...)
 }

@@ -325,7 +325,7 @@ func TestOptionsValidate(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
-	require.Equal(t, []string{"seed", "steady"}, Scenarios())
+	require.Equal(t, []string{"seed", "steady", "incidents", "baseline"}, Scenarios())
 }
 
 func TestRunProgressAndCancel(t *testing.T) {

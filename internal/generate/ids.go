@@ -17,6 +17,7 @@ const (
 	streamActivity
 	streamCount
 	streamFiles
+	streamPlant
 )
 
 func newRand(seed int64, stream, a, b int) *rand.Rand {

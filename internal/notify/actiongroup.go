@@ -29,46 +29,87 @@ type ActionGroupConfig struct {
 // groupName restricts names so receiver names stay readable in logs.
 var groupName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
+// ReceiverError is one problem with one receiver of an action group (or, with Kind empty,
+// with the group itself): a validation failure or a secret that does not resolve. It says
+// which list entry is at fault so that app can point at its line in the configuration file.
+type ReceiverError struct {
+	Group string // the group's name
+	Kind  string // email, webhook, slack, teams, pagerduty or sms; empty for the group
+	Index int    // position in the kind's list
+	Err   error
+}
+
+// Receiver returns the receiver's name, "<group>/<kind>[<index>]", or "" for the group.
+func (e *ReceiverError) Receiver() string {
+	if e.Kind == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s[%d]", e.Group, e.Kind, e.Index)
+}
+
+// Error renders "action group G: kind[i]: msg".
+func (e *ReceiverError) Error() string {
+	if e.Kind == "" {
+		return fmt.Sprintf("action group %s: %v", e.Group, e.Err)
+	}
+	return fmt.Sprintf("action group %s: %s[%d]: %v", e.Group, e.Kind, e.Index, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *ReceiverError) Unwrap() error { return e.Err }
+
+// Problems returns every problem in c, one *ReceiverError per problem. It does not resolve
+// secret references.
+func (c ActionGroupConfig) Problems() []*ReceiverError {
+	var out []*ReceiverError
+	add := func(kind string, i int, err error) {
+		for _, e := range prefixEach("", err) {
+			out = append(out, &ReceiverError{Group: c.Name, Kind: kind, Index: i, Err: errors.Unwrap(e)})
+		}
+	}
+	if !groupName.MatchString(c.Name) {
+		add("", 0, fmt.Errorf("name %q must match %s", c.Name, groupName))
+	}
+	n := 0
+	for i, r := range c.Email {
+		add("email", i, r.validate())
+		n++
+	}
+	for i, r := range c.Webhook {
+		add("webhook", i, r.validate())
+		n++
+	}
+	for i, r := range c.Slack {
+		add("slack", i, r.validate())
+		n++
+	}
+	for i, r := range c.Teams {
+		add("teams", i, r.validate())
+		n++
+	}
+	for i, r := range c.PagerDuty {
+		add("pagerduty", i, r.validate())
+		n++
+	}
+	for i, r := range c.SMS {
+		add("sms", i, r.validate())
+		n++
+	}
+	if n == 0 {
+		add("", 0, errors.New("no receivers configured"))
+	}
+	return out
+}
+
 // Validate reports every problem in c, one per line, each prefixed with
 // the group and receiver ("action group oncall: slack[0]: webhook_url is
 // required"). It does not resolve secret references.
 func (c ActionGroupConfig) Validate() error {
 	var errs []error
-	add := func(prefix string, err error) {
-		errs = append(errs, prefixEach(prefix, err)...)
+	for _, p := range c.Problems() {
+		errs = append(errs, p)
 	}
-	if !groupName.MatchString(c.Name) {
-		errs = append(errs, fmt.Errorf("name %q must match %s", c.Name, groupName))
-	}
-	n := 0
-	for i, r := range c.Email {
-		add(fmt.Sprintf("email[%d]: ", i), r.validate())
-		n++
-	}
-	for i, r := range c.Webhook {
-		add(fmt.Sprintf("webhook[%d]: ", i), r.validate())
-		n++
-	}
-	for i, r := range c.Slack {
-		add(fmt.Sprintf("slack[%d]: ", i), r.validate())
-		n++
-	}
-	for i, r := range c.Teams {
-		add(fmt.Sprintf("teams[%d]: ", i), r.validate())
-		n++
-	}
-	for i, r := range c.PagerDuty {
-		add(fmt.Sprintf("pagerduty[%d]: ", i), r.validate())
-		n++
-	}
-	for i, r := range c.SMS {
-		add(fmt.Sprintf("sms[%d]: ", i), r.validate())
-		n++
-	}
-	if n == 0 {
-		errs = append(errs, errors.New("no receivers configured"))
-	}
-	return errors.Join(prefixEach("action group "+c.Name+": ", errors.Join(errs...))...)
+	return errors.Join(errs...)
 }
 
 // ValidateActionGroups validates every group and checks names are unique.
@@ -88,7 +129,8 @@ func ValidateActionGroups(groups []ActionGroupConfig) error {
 }
 
 // NewActionGroup validates cfg, resolves its secrets and builds its
-// receivers, named "<group>/<kind>[<index>]". opts.Name is ignored.
+// receivers, named "<group>/<kind>[<index>]". opts.Name is ignored. Every
+// problem is a *ReceiverError (joined with errors.Join).
 func NewActionGroup(cfg ActionGroupConfig, opts Options) ([]Receiver, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -102,7 +144,7 @@ func NewActionGroup(cfg ActionGroupConfig, opts Options) ([]Receiver, error) {
 		o.Name = fmt.Sprintf("%s/%s[%d]", cfg.Name, kind, i)
 		r, err := f(o)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", o.Name, err))
+			errs = append(errs, &buildError{ReceiverError{Group: cfg.Name, Kind: kind, Index: i, Err: err}})
 			return
 		}
 		rs = append(rs, r)
@@ -130,6 +172,15 @@ func NewActionGroup(cfg ActionGroupConfig, opts Options) ([]Receiver, error) {
 	}
 	return rs, nil
 }
+
+// buildError is a ReceiverError from building a receiver, rendered
+// "<group>/<kind>[<index>]: msg".
+type buildError struct{ ReceiverError }
+
+func (e *buildError) Error() string { return e.Receiver() + ": " + e.Err.Error() }
+
+// Unwrap returns the ReceiverError, so errors.As finds it.
+func (e *buildError) Unwrap() error { return &e.ReceiverError }
 
 // prefixEach flattens joined errors and prefixes each one.
 func prefixEach(prefix string, err error) []error {

@@ -3,9 +3,7 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -138,7 +136,7 @@ func (e *Email) Notify(ctx context.Context, ns []Notification) (bool, error) {
 	if len(ns) == 0 {
 		return false, nil
 	}
-	retry, err := e.send(ctx, e.message(ns))
+	retry, err := e.send(ctx, e.message(batchKey(ctx, ns), ns))
 	return retry, e.scrub.err(err)
 }
 
@@ -228,16 +226,12 @@ func (e *Email) classify(ctx context.Context, step string, err error) (bool, err
 	return false, fmt.Errorf("%s: %w", step, err)
 }
 
-// message renders the RFC 5322 message for ns.
-func (e *Email) message(ns []Notification) []byte {
+// message renders the RFC 5322 message for ns; key becomes its Message-ID.
+func (e *Email) message(key string, ns []Notification) []byte {
 	var b bytes.Buffer
 	to := make([]string, len(e.to))
 	for i, a := range e.to {
 		to[i] = a.String()
-	}
-	keys := sha256.New()
-	for _, n := range ns {
-		keys.Write([]byte(n.IdempotencyKey()))
 	}
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", e.from.String())
@@ -245,7 +239,7 @@ func (e *Email) message(ns []Notification) []byte {
 	header("Subject", mime.QEncoding.Encode("utf-8", EmailSubject(ns)))
 	header("Date", e.now().Format(time.RFC1123Z))
 	// Stable across retries so mail systems can drop a duplicate.
-	header("Message-ID", "<"+hex.EncodeToString(keys.Sum(nil))[:32]+"@auditlake>")
+	header("Message-ID", "<"+key+"@auditlake>")
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")

@@ -39,6 +39,7 @@ type smtpMail struct {
 // STARTTLS and AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT.
 type smtpServer struct {
 	ln        net.Listener
+	listen    string      // address to listen on; default 127.0.0.1:0
 	tls       *tls.Config // offer STARTTLS when set
 	auth      string      // offer AUTH PLAIN and expect "\x00user\x00pass" when set
 	rcptReply string      // reply to RCPT instead of 250 when set
@@ -52,7 +53,10 @@ type smtpServer struct {
 
 func startSMTP(t *testing.T, s *smtpServer) *smtpServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if s.listen == "" {
+		s.listen = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", s.listen)
 	require.NoError(t, err)
 	s.ln = ln
 	s.accepted = make(chan struct{}, 16)

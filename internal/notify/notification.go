@@ -59,6 +59,35 @@ func (n Notification) IdempotencyKey() string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+type idempotencyKeyCtx struct{}
+
+// WithIdempotencyKey returns ctx carrying the idempotency key of one delivery. The outbox sets
+// it for every attempt of a delivery (the same key each time), and receivers whose peers
+// deduplicate send it: the webhook as HeaderIdempotencyKey, email as its Message-ID. A peer then
+// drops the repeat when a crash came between a send and its record.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKeyCtx{}, key)
+}
+
+// IdempotencyKeyFrom returns the key WithIdempotencyKey put in ctx.
+func IdempotencyKeyFrom(ctx context.Context) (string, bool) {
+	k, ok := ctx.Value(idempotencyKeyCtx{}).(string)
+	return k, ok && k != ""
+}
+
+// batchKey returns the idempotency key of a batch sent outside the outbox: a hash of the
+// notifications' own keys, stable across attempts of the same batch.
+func batchKey(ctx context.Context, ns []Notification) string {
+	if k, ok := IdempotencyKeyFrom(ctx); ok {
+		return k
+	}
+	h := sha256.New()
+	for _, n := range ns {
+		h.Write([]byte(n.IdempotencyKey()))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
 // AlertKey returns a stable key for the alert of rule with labels: a hex
 // SHA-256 over the rule name and the sorted label pairs. It is short enough
 // for PagerDuty's 255-character dedup_key.

@@ -163,10 +163,8 @@ func (w *Webhook) Notify(ctx context.Context, ns []Notification) (bool, error) {
 		return false, nil
 	}
 	msg := WebhookMessage{Version: WebhookVersion, Receiver: w.name, Status: statusOf(ns)}
-	keys := sha256.New()
 	for _, n := range ns {
 		k := n.IdempotencyKey()
-		keys.Write([]byte(k))
 		msg.Notifications = append(msg.Notifications, WebhookNotification{Notification: n, IdempotencyKey: k})
 	}
 	body, err := json.Marshal(msg)
@@ -179,7 +177,7 @@ func (w *Webhook) Notify(ctx context.Context, ns []Notification) (bool, error) {
 	}
 	ts := strconv.FormatInt(w.http.now().Unix(), 10)
 	h.Set(HeaderTimestamp, ts)
-	h.Set(HeaderIdempotencyKey, hex.EncodeToString(keys.Sum(nil))[:32])
+	h.Set(HeaderIdempotencyKey, batchKey(ctx, ns))
 	if w.signing != nil {
 		h.Set(HeaderSignature, SignWebhook(w.signing, ts, body))
 	}
