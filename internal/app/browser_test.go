@@ -245,7 +245,8 @@ func TestBrowser(t *testing.T) {
 				const el = document.querySelector('#creates-per-day .chart');
 				const i = el.points.xs.indexOf('2019-12-28');
 				if (i < 0) return [];
-				const v = el.chart.getOption().series[0].data[i];
+				let v = el.chart.getOption().series[0].data[i];
+				if (v && typeof v === 'object') v = v.value;
 				const [x, y] = el.chart.convertToPixel({seriesIndex: 0}, [i, v]);
 				const r = el.getBoundingClientRect();
 				return [r.left + x, r.top + y + 6];

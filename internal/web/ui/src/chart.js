@@ -41,6 +41,27 @@ export function shape(res) {
   return { x: cols[xi], xs, series, valueNames: valueIdx.map((i) => cols[i].name) };
 }
 
+const DAY = 86400000;
+
+/**
+ * fillDays adds the missing days (or hours) of a time axis drawn as categories, so that a day
+ * without rows shows as an empty slot instead of disappearing.
+ */
+function fillDays(xs) {
+  const ts = xs.map((x) => Date.parse(x));
+  if (ts.length < 2 || ts.some((t) => isNaN(t))) return xs;
+  for (let i = 1; i < ts.length; i++) if (ts[i] <= ts[i - 1]) return xs; // not ascending
+  let step = Infinity;
+  for (let i = 1; i < ts.length; i++) step = Math.min(step, ts[i] - ts[i - 1]);
+  if (step !== DAY && step !== DAY / 24) return xs;
+  if (ts.some((t) => (t - ts[0]) % step !== 0)) return xs;
+  const n = (ts[ts.length - 1] - ts[0]) / step + 1;
+  if (n > 2000) return xs;
+  const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
+  const have = new Map(xs.map((x, i) => [ts[i], x]));
+  return Array.from({ length: n }, (_, i) => have.get(ts[0] + i * step) ?? iso(ts[0] + i * step));
+}
+
 /**
  * drawChart draws res as `kind` into a new element and returns it. The ECharts instance is on
  * element.chart; opts.onClick({x, series, value}) is called when a bar, point or slice is clicked.
@@ -64,6 +85,7 @@ export function drawChart(res, kind, opts = {}) {
   } else {
     const lineish = !(kind === 'columnchart' || kind === 'barchart');
     const timeAxis = time && lineish;
+    if (time && !timeAxis) s.xs = fillDays(s.xs);
     const cat = s.xs.map((x) => cellText(x, s.x.type));
     const xAxis = timeAxis ? { type: 'time' } : { type: 'category', data: cat, axisLabel: { hideOverlap: true } };
     const yAxis = { type: 'value' };
@@ -98,6 +120,13 @@ export function drawChart(res, kind, opts = {}) {
     chart.setOption(option);
     el.chart = chart;
     el.points = { xs: s.xs.map((x) => cellText(x, s.x.type)), series: names };
+    // select(x) marks the bars of one x value (the day a drill-down is about).
+    el.select = (x) => {
+      if (kind !== 'columnchart' && kind !== 'barchart') return;
+      const i = el.points.xs.indexOf(x);
+      chart.setOption({ series: option.series.map((sr) => ({ data: sr.data.map((v, j) => (j === i ? { value: v, itemStyle: { color: '#d62728' } } : v)) })) });
+    };
+    if (opts.selected) el.select(opts.selected);
     if (opts.onClick) {
       chart.on('click', (p) => {
         const x = kind === 'piechart' ? p.name : Array.isArray(p.value) ? fmtTime(p.value[0]) : p.name;

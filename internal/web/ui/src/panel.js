@@ -16,7 +16,8 @@ export function card(title, opts = {}) {
 /**
  * viewPanel runs view `name` with params and fills a card. opts: title, subtitle, id, wide,
  * chart (render kind, default the view's render), table (also show the table under a chart),
- * onRowClick, selected, onChartClick, height, maxRows, empty, after(res, body).
+ * onRowClick, selected (a row predicate), selectedX (the x value to mark in the chart),
+ * onChartClick, height, maxRows, empty, after(res, body).
  */
 export function viewPanel(name, params, opts = {}) {
   const c = card(opts.title || name, opts);
@@ -26,7 +27,7 @@ export function viewPanel(name, params, opts = {}) {
     clear(c.body);
     const kind = opts.chart === undefined ? res.render : opts.chart;
     if (kind && chartKinds.has(kind) && res.rows.length) {
-      c.body.append(drawChart(res, kind, { onClick: opts.onChartClick, height: opts.height }));
+      c.body.append(drawChart(res, kind, { onClick: opts.onChartClick, height: opts.height, selected: opts.selectedX }));
       if (opts.table) c.body.append(resultTable(res, opts));
     } else {
       c.body.append(resultTable(res, opts));

@@ -50,7 +50,7 @@ export function clustersPage(root, ctx) {
       title: `Jobs behind the cluster creates of ${state.day}`, wide: true, id: 'jobs-behind',
       subtitle: 'Job clusters by the job whose runs asked for them. Click a job to see who created it.',
       selected: (r) => r.job_id === state.job,
-      onRowClick: (r) => { state.job = r.job_id; sync(); markSelected(jobs, r.job_id); showJob(); },
+      onRowClick: (r) => { state.job = r.job_id; sync(); markSelected(jobs, r.job_id); showJob(); reveal(drill.querySelector('#job-creator')); },
       after: (res) => {
         // The job with the most creates is the answer to "why": show its creator right away.
         if (first && !state.job && res.rows.length) { state.job = res.rows[0][0]; sync(); markSelected(jobs, state.job); showJob(); }
@@ -72,7 +72,7 @@ export function clustersPage(root, ctx) {
       title: `Cluster creators on ${state.day}`, id: 'creators', wide: true,
       subtitle: 'JOB_LAUNCHER creates the clusters of job runs; click it to see the jobs.',
       selected: (r) => r.creator === state.creator,
-      onRowClick: (r) => { state.creator = r.creator; state.job = ''; sync(); markSelected(creators, r.creator); showCreator(); },
+      onRowClick: (r) => { state.creator = r.creator; state.job = ''; sync(); markSelected(creators, r.creator); showCreator(); reveal(creators); },
     });
     drill.append(creators);
     if (state.creator) showCreator();
@@ -84,7 +84,14 @@ export function clustersPage(root, ctx) {
       viewPanel('cluster_creates_per_day', {}, {
         title: 'Cluster creates per day', wide: true, id: 'creates-per-day', height: 280,
         subtitle: 'Click a bar to see who created that day\'s clusters.',
-        onChartClick: (p) => { state.day = p.x; state.creator = ''; state.job = ''; sync(); showDay(); },
+        selectedX: state.day,
+        onChartClick: (p) => {
+          state.day = p.x; state.creator = ''; state.job = ''; sync();
+          const chart = root.querySelector('#creates-per-day .chart');
+          if (chart && chart.select) chart.select(p.x);
+          showDay();
+          reveal(drill);
+        },
       })),
     drill,
     h('div.grid',
@@ -92,6 +99,12 @@ export function clustersPage(root, ctx) {
         subtitle: 'Created by people with autotermination_minutes = 0: they run until someone stops them.' })),
   );
   showDay();
+}
+
+// reveal scrolls a panel that a click opened into view, at once (a smooth scroll would move
+// what the next click aims at).
+function reveal(el) {
+  if (el) requestAnimationFrame(() => el.scrollIntoView({ block: 'start' }));
 }
 
 function markSelected(panel, key) {
