@@ -50,7 +50,7 @@ func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
 
 // IngestOptions configure Ingest.
 type IngestOptions struct {
-	Source   string                      // folder or file:// URL
+	Source   string                      // folder, bucket URL or stream URL (kafka://, eventhubs://)
 	Watch    bool                        // keep polling until ctx ends
 	Interval time.Duration               // poll interval in watch mode; default 2s
 	Progress func(done, total int64)     // per decoded object (bytes)
@@ -64,6 +64,9 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 		return ingest.Summary{}, err
 	}
 	defer db.Close()
+	if source.IsStream(o.Source) {
+		return ingestStream(ctx, env, db, o)
+	}
 	src, err := source.Open(ctx, o.Source)
 	if err != nil {
 		return ingest.Summary{}, err

@@ -24,14 +24,15 @@ var allowed = map[string][]string{
 	"internal/store":     {},
 	"internal/dashboard": {},
 	"internal/web/ui":    {},
+	"internal/delta":     {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
 	"internal/ingest":    {"internal/source", "internal/auditlog", "internal/store", "internal/medallion"},
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
-	"internal/rules":     {"internal/query"},
-	"internal/export":    {"internal/store", "internal/source"},
+	"internal/rules":     {"internal/query", "internal/config"},
+	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
 	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
@@ -44,6 +45,7 @@ var vendorSDKs = map[string]string{
 	"github.com/aws/aws-sdk-go-v2":   "internal/source",
 	"cloud.google.com/go/storage":    "internal/source",
 	"github.com/Azure/azure-sdk-for": "internal/source",
+	"github.com/twmb/franz-go":       "internal/source", // Kafka and Event Hubs streams
 }
 
 type pkg struct {
