@@ -273,6 +273,10 @@ func (t *translator) numericContext(k, e int) bool {
 
 var arithmetic = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true}
 
+// afterAS are keywords that follow AS without being an alias (CREATE … AS SELECT, AS OF).
+var afterAS = map[string]bool{"SELECT": true, "WITH": true, "VALUES": true, "TABLE": true, "FROM": true,
+	"MATERIALIZED": true, "NOT": true, "OF": true, "IDENTITY": true}
+
 // clauseWords are keywords after which an expression starts.
 var clauseWords = map[string]bool{"SELECT": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "ON": true,
 	"HAVING": true, "WHEN": true, "THEN": true, "ELSE": true, "IN": true, "BETWEEN": true, "LIKE": true,
@@ -345,7 +349,7 @@ func (t *translator) word(k, j int) (string, int, error) {
 			return typ + " " + quoteString(next.Val), k + 2, nil
 		}
 	case "AS":
-		if next.Kind == Ident && k+1 < j && !t.tok(k+2).op(".") {
+		if next.Kind == Ident && k+1 < j && !t.tok(k+2).op(".") && !afterAS[strings.ToUpper(next.Text)] {
 			return "AS " + quoteIdent(next.Text), k + 2, nil
 		}
 	case "LEFT":
