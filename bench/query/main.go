@@ -42,6 +42,10 @@ type question struct {
 	sql  string
 }
 
+// limits are the sandbox limits of every run: generous, so that a slow run is measured rather
+// than stopped.
+var limits = query.Options{Timeout: 10 * time.Minute}
+
 // now is the pinned clock of every KQL query: the end of the seed scenario's month.
 var now = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -203,11 +207,11 @@ func main() {
 
 	// Same answer both ways, and one warm-up run each.
 	for _, q := range qs {
-		k, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now})
+		k, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now, Options: limits})
 		if err != nil {
 			log.Fatalf("%s (KQL): %v", q.name, err)
 		}
-		s, err := query.Run(ctx, db.SQL(), q.sql, query.Options{})
+		s, err := query.Run(ctx, db.SQL(), q.sql, limits)
 		if err != nil {
 			log.Fatalf("%s (SQL): %v", q.name, err)
 		}
@@ -224,13 +228,13 @@ func main() {
 		for i, q := range qs {
 			runKQL := func() {
 				start := time.Now()
-				_, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now})
+				_, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now, Options: limits})
 				must(err)
 				kqlTimes[i] = append(kqlTimes[i], time.Since(start))
 			}
 			runSQL := func() {
 				start := time.Now()
-				_, err := query.Run(ctx, db.SQL(), q.sql, query.Options{})
+				_, err := query.Run(ctx, db.SQL(), q.sql, limits)
 				must(err)
 				sqlTimes[i] = append(sqlTimes[i], time.Since(start))
 			}
