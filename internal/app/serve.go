@@ -113,6 +113,10 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	sched, err := newRuleScheduler(ctx, env, db, cfg.file, reg, nt.Notify)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI,
 		IngestStatus: loop.status, Outbox: nt.outbox,
@@ -133,7 +137,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	comps := []component{
 		{"ingest", loop.run},
 		{"notify", nt.Run},
-		// TODO(serve): the rule scheduler, once package rules has one (rules issue).
+		{"rules", sched.Run},
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
 		{"reload", func(ctx context.Context) error {
 			for {
