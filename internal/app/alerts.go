@@ -193,20 +193,6 @@ func newManager(env Env, db *store.DB, rs []rules.Rule, o AlertsOptions) (*rules
 	})
 }
 
-// newRuleScheduler is the rule engine of a long-running process (serve): the rules cfg gives
-// (nil: the built-in pack), evaluated on db, states in its alerts schema, alerts to notify.
-// The caller runs its Run as a component and may call ApplyRules with a reloaded set.
-func newRuleScheduler(ctx context.Context, env Env, db *store.DB, cfg *config.Config, reg prometheus.Registerer, notify rules.NotifyFunc) (*rules.Manager, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
-	}
-	rs, err := RuleSet(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return newManager(env, db, rs, AlertsOptions{Registerer: reg, Notify: notify})
-}
-
 // AlertsRunOptions configure AlertsRun.
 type AlertsRunOptions struct {
 	AlertsOptions
