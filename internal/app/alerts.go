@@ -66,6 +66,10 @@ func queryChecker(ctx context.Context, db *sql.DB, bind bool) func(lang, text st
 		if lang == rules.LanguageKQL {
 			if !bind {
 				_, err := kql.Parse(text)
+				var pe *kql.ParseError
+				if errors.As(err, &pe) {
+					return &rules.QueryError{Line: pe.Pos.Line, Err: err}
+				}
 				return err
 			}
 			p := maps.Clone(params)
@@ -268,7 +272,6 @@ func WriteAlerts(w io.Writer, alerts []rules.Alert, format string) error {
 	}
 	return fmt.Errorf("unknown output format %q (use table or json)", format)
 }
-
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 

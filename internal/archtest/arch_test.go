@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query", "internal/config"},
-	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
+	"internal/export":    {"internal/store", "internal/source", "internal/delta", "internal/medallion"},
 	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
