@@ -196,7 +196,7 @@ type notifier struct {
 }
 
 // newNotifier builds the pipeline for an open database from the action groups of cfg (nil: no
-// groups; alerts are then kept in the history as unrouted and not sent).
+// groups; alerts are then counted and logged as unrouted, and not sent).
 func newNotifier(db *store.DB, cfg *config.Config, o NotifyOptions) (*notifier, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
