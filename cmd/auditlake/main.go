@@ -73,6 +73,7 @@ Start with:  auditlake demo`,
 	root.PersistentFlags().StringVar(&g.data, "data", app.DefaultData, "data directory (holds the database)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.AddCommand(demoCmd(g), generateCmd(g), ingestCmd(g), queryCmd(g), replayCmd(g), checkCmd(g))
+	root.AddCommand(serveCmd(g), tokenCmd(g))
 	root.AddCommand(silenceCmd(g))
 	return root
 }
@@ -149,7 +150,13 @@ func ingestCmd(g *globals) *cobra.Command {
 workspaceId=<id>/date=<yyyy-mm-dd>/*.json or any layout of .json/.jsonl files, gzip or zstd
 compressed or not), and ingests every new or changed file version exactly once. A file rewritten
 with more lines ends with exactly its new content. Malformed lines go to bronze.quarantine with
-their line number; the rest of the file is ingested. With --watch it keeps polling.`,
+their line number; the rest of the file is ingested. With --watch it keeps polling.
+
+A stream source is read exactly once as well: kafka://broker:9092[,broker2]/topic[?group=…&tls=true&
+sasl=plain|scram-sha-256|scram-sha-512&user=…&password_env=VAR] or
+eventhubs://<namespace>.servicebus.windows.net/<hub>[?connection_string_env=VAR] (default variable
+AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transaction; without
+--watch it reads up to the end each partition had when it started.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -180,7 +187,7 @@ their line number; the rest of the file is ingested. With --watch it keeps polli
 			return nil
 		},
 	}
-	c.Flags().StringVar(&o.Source, "source", "", "folder, file:// or s3://bucket/prefix?region=…&endpoint=… to ingest (required)")
+	c.Flags().StringVar(&o.Source, "source", "", "folder, file://, s3://, gs://, azblob://, kafka:// or eventhubs:// URL to ingest (required)")
 	c.Flags().BoolVar(&o.Watch, "watch", false, "keep polling the source until interrupted")
 	c.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "poll interval with --watch")
 	_ = c.MarkFlagRequired("source")

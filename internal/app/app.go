@@ -37,18 +37,20 @@ func (e Env) logger() *slog.Logger {
 }
 
 func (e Env) open(ctx context.Context, readOnly bool) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, ReadOnly: readOnly, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // sandbox opens the database for user queries: read-only, no file, network or extension
 // access, configuration locked.
 func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
-	return store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, Sandbox: true, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
 }
 
 // IngestOptions configure Ingest.
 type IngestOptions struct {
-	Source   string                      // folder or file:// URL
+	Source   string                      // folder, bucket URL or stream URL (kafka://, eventhubs://)
 	Watch    bool                        // keep polling until ctx ends
 	Interval time.Duration               // poll interval in watch mode; default 2s
 	Progress func(done, total int64)     // per decoded object (bytes)
@@ -62,6 +64,9 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 		return ingest.Summary{}, err
 	}
 	defer db.Close()
+	if source.IsStream(o.Source) {
+		return ingestStream(ctx, env, db, o)
+	}
 	src, err := source.Open(ctx, o.Source)
 	if err != nil {
 		return ingest.Summary{}, err
@@ -115,7 +120,7 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
-		return err
+		return inUseHint(err, env.Data)
 	}
 	defer db.Close()
 	if o.KQL {

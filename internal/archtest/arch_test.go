@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 	"internal/notify":    {"internal/store"},
 	"internal/rules":     {"internal/query"},
 	"internal/export":    {"internal/store", "internal/source"},
-	"internal/web":       {"internal/query", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
+	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 
 // vendorSDKs may be imported only by the package named: one package per vendor SDK.
@@ -42,6 +42,7 @@ var vendorSDKs = map[string]string{
 	"github.com/aws/aws-sdk-go-v2":   "internal/source",
 	"cloud.google.com/go/storage":    "internal/source",
 	"github.com/Azure/azure-sdk-for": "internal/source",
+	"github.com/twmb/franz-go":       "internal/source", // Kafka and Event Hubs streams
 }
 
 type pkg struct {

@@ -46,6 +46,10 @@ type Options struct {
 	FullScanEvery time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Name is the source's name in logs, metrics and status. Default: the source's URL.
+	Name string
+	// Metrics receives per-source counters. Default: none.
+	Metrics *Metrics
 }
 
 // Summary describes one ingestion run.
@@ -68,14 +72,17 @@ type Ingester struct {
 	opts Options
 	log  *slog.Logger
 	mu   sync.Mutex // one run at a time
-	cat  *medallion.Catalog
+	// prepared is set once the Log Analytics views are known to exist.
+	prepared bool
 	// lastFull is when a run last listed the whole source.
 	lastFull time.Time
-	// The ledger, kept in memory between runs: this Ingester is the database's only writer, so
-	// it changes only through commit, which updates it. A failed commit drops it (reloaded).
+	// The ledger of this source (its rows of bronze.files), kept in memory between runs: this
+	// Ingester is the only writer of the source's rows, so they change only through commit,
+	// which updates it. A failed commit drops it (reloaded). File ids are shared by every
+	// source of the database and taken inside each transaction.
 	ledger map[string]ledgerEntry
-	nextID int64
 	newest time.Time // newest date partition ingested
+	status *statusRecorder
 }
 
 // New returns an Ingester.
@@ -107,7 +114,12 @@ func New(opts Options) (*Ingester, error) {
 	if opts.FullScanEvery <= 0 {
 		opts.FullScanEvery = time.Hour
 	}
-	return &Ingester{opts: opts, log: opts.Logger}, nil
+	if opts.Name == "" {
+		opts.Name = opts.Source.String()
+	}
+	in := &Ingester{opts: opts, log: opts.Logger}
+	in.status = newStatusRecorder(opts.DB, opts.Name, opts.Source.String(), "bucket", opts.Now, opts.Metrics)
+	return in, nil
 }
 
 // ledgerEntry is what the ledger knows of a path.
@@ -122,7 +134,7 @@ type ledgerEntry struct {
 // job is one object version to ingest.
 type job struct {
 	obj    source.Object
-	fileID int64
+	fileID int64        // the path's id; 0 for a new path (assigned when it commits)
 	prev   *ledgerEntry // nil for a new path
 }
 
@@ -132,6 +144,22 @@ type job struct {
 func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	sum, err := in.once(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		in.status.failed(ctx, err)
+	default:
+		in.status.polled(ctx)
+		in.opts.Metrics.add(in.opts.Name, sum)
+	}
+	return sum, err
+}
+
+// Status is the source's state: last poll, last success, last error.
+func (in *Ingester) Status() Status { return in.status.snapshot() }
+
+func (in *Ingester) once(ctx context.Context) (Summary, error) {
 	start := time.Now()
 	var sum Summary
 	if err := in.prepare(ctx); err != nil {
@@ -140,7 +168,7 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	if in.ledger == nil {
 		t0 := time.Now()
 		var err error
-		if in.ledger, in.nextID, in.newest, err = in.loadLedger(ctx); err != nil {
+		if in.ledger, in.newest, err = in.loadLedger(ctx); err != nil {
 			in.ledger = nil
 			return sum, err
 		}
@@ -174,9 +202,6 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 		if ok {
 			p := prev
 			j.prev, j.fileID = &p, p.fileID
-		} else {
-			j.fileID = in.nextID
-			in.nextID++
 		}
 		jobs = append(jobs, j)
 		total += o.Size
@@ -255,7 +280,8 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 }
 
 // Watch runs Once now and then every interval until ctx ends. Each run's summary goes to fn;
-// a failed run is logged and retried at the next tick.
+// a failed run is logged and retried at the next tick. An error that retrying cannot fix
+// (credentials, permissions, a missing bucket) stops the source: Watch returns it.
 func (in *Ingester) Watch(ctx context.Context, interval time.Duration, fn func(Summary, error)) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -267,8 +293,12 @@ func (in *Ingester) Watch(ctx context.Context, interval time.Duration, fn func(S
 		if fn != nil {
 			fn(sum, err)
 		}
+		if err != nil && source.IsPermanent(err) {
+			in.status.stop(ctx, err)
+			return fmt.Errorf("source %s stopped: %w", in.opts.Name, err)
+		}
 		if err != nil {
-			in.log.Warn("ingest run failed, will retry", "err", err)
+			in.log.Warn("ingest run failed, will retry", "source", in.opts.Name, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -278,41 +308,34 @@ func (in *Ingester) Watch(ctx context.Context, interval time.Duration, fn func(S
 	}
 }
 
-// prepare loads the catalog and makes sure the Log Analytics views exist.
+// prepare makes sure the Log Analytics views exist.
 func (in *Ingester) prepare(ctx context.Context) error {
-	if in.cat != nil {
+	if in.prepared {
 		return nil
 	}
-	return in.opts.DB.Write(ctx, func(tx *store.Tx) error {
-		cat, err := medallion.LoadCatalog(tx)
-		if err != nil {
-			return err
-		}
-		if err := medallion.EnsureViews(tx); err != nil {
-			return err
-		}
-		in.cat = cat
-		return nil
-	})
+	if err := in.opts.DB.Write(ctx, medallion.EnsureViews); err != nil {
+		return err
+	}
+	in.prepared = true
+	return nil
 }
 
-// loadLedger reads the ledger: the version of every path, the next free file id and the
+// loadLedger reads the source's part of the ledger: the version of every path and the
 // newest date partition ingested (zero when none).
-func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int64, time.Time, error) {
+func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, time.Time, error) {
 	var newest time.Time
-	rows, err := in.opts.DB.QueryContext(ctx, "SELECT file_id, path, size, mod_time, coalesce(etag, ''), sha256, partition_date FROM bronze.files")
+	rows, err := in.opts.DB.QueryContext(ctx, "SELECT file_id, path, size, mod_time, coalesce(etag, ''), sha256, partition_date FROM bronze.files WHERE starts_with(path, ?)", in.opts.Source.String())
 	if err != nil {
-		return nil, 0, newest, fmt.Errorf("reading ledger: %w", err)
+		return nil, newest, fmt.Errorf("reading ledger: %w", err)
 	}
 	defer rows.Close()
 	m := map[string]ledgerEntry{}
-	var next int64 = 1
 	for rows.Next() {
 		var e ledgerEntry
 		var path string
 		var mt, date *time.Time
 		if err := rows.Scan(&e.fileID, &path, &e.size, &mt, &e.etag, &e.sha256, &date); err != nil {
-			return nil, 0, newest, err
+			return nil, newest, err
 		}
 		if mt != nil {
 			e.modTime = mt.UTC()
@@ -321,11 +344,8 @@ func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, int
 			newest = *date
 		}
 		m[path] = e
-		if e.fileID >= next {
-			next = e.fileID + 1
-		}
 	}
-	return m, next, newest, rows.Err()
+	return m, newest, rows.Err()
 }
 
 // commit streams decoded objects from next into one transaction until it holds about TxRows
@@ -346,21 +366,7 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	var committed []entry
 	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
 		add, objects, committed = Summary{}, 0, committed[:0]
-		silver, err := medallion.NewSilverWriter(tx, in.cat)
-		if err != nil {
-			return err
-		}
-		blocks, err := tx.Appender("bronze", "blocks")
-		if err != nil {
-			return err
-		}
-		quar, err := tx.Appender("bronze", "quarantine")
-		if err != nil {
-			return err
-		}
-		// New ledger rows go through an appender too: one prepared INSERT per file costs more
-		// than decoding the file.
-		files, err := tx.Appender("bronze", "files")
+		b, err := newBatch(tx, now)
 		if err != nil {
 			return err
 		}
@@ -380,7 +386,11 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 				continue
 			}
 			o := d.job.obj
-			committed = append(committed, entry{o.URL, ledgerEntry{fileID: d.job.fileID, size: o.Size, modTime: o.ModTime, etag: o.ETag, sha256: d.sha256}, o.Date})
+			fileID := d.job.fileID
+			if d.job.prev == nil {
+				fileID = b.newID()
+			}
+			committed = append(committed, entry{o.URL, ledgerEntry{fileID: fileID, size: o.Size, modTime: o.ModTime, etag: o.ETag, sha256: d.sha256}, o.Date})
 			if p := d.job.prev; p != nil {
 				if p.sha256 == d.sha256 {
 					// Same bytes, new mtime: only the ledger's idea of the version changes.
@@ -407,33 +417,12 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 					int64(len(d.quarantine)), now, d.job.fileID); err != nil {
 					return err
 				}
-			} else {
-				var date any
-				if !o.Date.IsZero() {
-					date = o.Date
-				}
-				if err := files.Append(int32(d.job.fileID), o.URL, o.Size, o.ModTime, nullStr(o.ETag), d.sha256, string(d.format),
-					nullStr(o.WorkspaceID), date, d.lines, int64(len(d.events)), int64(len(d.quarantine)), int32(1), now, now); err != nil {
-					return fmt.Errorf("recording %s in the ledger: %w", o.URL, err)
-				}
-			}
-			if err := medallion.AppendBlocks(blocks, d.job.fileID, d.format, d.blocks); err != nil {
+			} else if err := b.addLedger(version{fileID: fileID, path: o.URL, size: o.Size, modTime: o.ModTime, etag: o.ETag,
+				sha256: d.sha256, workspaceID: o.WorkspaceID, date: o.Date}, d); err != nil {
 				return err
 			}
-			origin := medallion.Origin{File: o.URL, Format: d.format, IngestedAt: now}
-			for i := range d.events {
-				if err := silver.Append(&d.events[i], origin); err != nil {
-					return fmt.Errorf("%s: %w", o.URL, err)
-				}
-			}
-			for _, q := range d.quarantine {
-				var rec any
-				if q.record >= 0 {
-					rec = int32(q.record)
-				}
-				if err := quar.Append(int32(d.job.fileID), o.URL, int32(q.line), rec, q.reason, q.raw, now); err != nil {
-					return err
-				}
+			if err := b.addContent(fileID, o.URL, d); err != nil {
+				return err
 			}
 			add.Ingested++
 			add.Lines += d.lines
@@ -441,10 +430,9 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 			add.Quarantined += int64(len(d.quarantine))
 			add.Bytes += o.Size
 		}
-		return in.cat.Commit(tx)
+		return b.commit()
 	})
 	if err != nil {
-		in.cat.Rollback()
 		in.ledger = nil // reloaded by the next run
 		return fmt.Errorf("committing %d objects: %w", objects, err)
 	}

@@ -51,6 +51,12 @@ type Options struct {
 	// read them (auditlake query --table NAME=FILE). The sandbox then has a single connection,
 	// because temporary tables belong to the connection that made them.
 	Files []FileTable
+	// Locked applies the sandbox's lockdown to a writable database: no file, network or
+	// extension access and configuration locked once it is open, while writes still go through
+	// Write. A server opens the database this way so that its own read pool can run user
+	// queries (DuckDB allows one process per database file, so the sandbox cannot be a second
+	// instance). User SQL must still be checked to be one SELECT before it runs.
+	Locked bool
 	// Logger receives lifecycle messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -142,7 +148,8 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 	if opts.ReadOnly && path != "" {
 		params = append(params, "access_mode=read_only")
 	}
-	if opts.Sandbox {
+	lockdown := opts.Sandbox || opts.Locked
+	if lockdown {
 		// Startup options: once the database runs they can only be tightened. File access is
 		// shut in init, after the Files are loaded.
 		params = append(params, "autoload_known_extensions=false", "autoinstall_known_extensions=false",
@@ -163,7 +170,7 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 			{"SET GLOBAL memory_limit = " + QuoteLiteral(opts.MemoryLimit), ""},
 			{"SET GLOBAL preserve_insertion_order = true", ""},
 		}
-		if opts.Sandbox {
+		if lockdown {
 			for _, f := range opts.Files {
 				steps = append(steps, step{f.createSQL(), fmt.Sprintf("reading table %s from %s", f.Name, f.Path)})
 			}
@@ -172,7 +179,7 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		for _, st := range steps {
 			if _, err := execer.ExecContext(context.Background(), st.sql, nil); err != nil {
 				// A sandbox connection opened after the first finds the settings made and locked.
-				if opts.Sandbox && strings.Contains(err.Error(), "configuration has been locked") {
+				if lockdown && strings.Contains(err.Error(), "configuration has been locked") {
 					return nil
 				}
 				if st.what != "" {

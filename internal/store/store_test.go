@@ -93,3 +93,25 @@ func TestSecondWriterProcessIsToldTheDirectoryIsInUse(t *testing.T) {
 	require.Contains(t, string(out), "in use by another auditlake process (PID ")
 	require.Contains(t, string(out), dir)
 }
+
+func TestLockedWritesButRefusesFilesAndSettings(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(t.Context(), store.Options{Dir: dir, Threads: 2, Locked: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.Exec("CREATE TABLE meta.locked_probe (x INTEGER); INSERT INTO meta.locked_probe VALUES (1)")
+	}))
+	for _, q := range []string{
+		"SELECT * FROM read_text('/etc/hostname')",
+		"SET threads = 1",
+		"INSTALL httpfs",
+		"ATTACH '" + dir + "/other.db' AS other",
+	} {
+		_, err := db.SQL().ExecContext(t.Context(), q)
+		require.Error(t, err, q)
+	}
+	var n int64
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM meta.locked_probe").Scan(&n))
+	require.Equal(t, int64(1), n)
+}

@@ -1,0 +1,532 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/web"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultListen is the address serve listens on without --listen: loopback only.
+const DefaultListen = "127.0.0.1:8080"
+
+// ServeOptions configure Serve.
+type ServeOptions struct {
+	// Listen is the address to listen on. Default DefaultListen. A non-loopback address needs
+	// at least one valid token.
+	Listen string
+	// Config is the config file; "" means none.
+	Config string
+	// Sources are source URLs (or folders) to watch, in addition to the config file's.
+	Sources []string
+	// Interval is the poll interval of the Sources. Default 2s.
+	Interval time.Duration
+	// UI is the web UI's assets. Default: a minimal page.
+	UI fs.FS
+	// Reload receives a value for every SIGHUP: the config is read again and, when valid,
+	// applied; a bad config changes nothing.
+	Reload <-chan struct{}
+	// OnListen is called with the bound address once the server accepts connections.
+	OnListen func(addr string)
+	// OnReload is called after every reload attempt with its result.
+	OnReload func(error)
+	// Registry receives all metrics and is served at /metrics. Default: a new registry with
+	// the Go and process collectors.
+	Registry *prometheus.Registry
+	// StopTimeout bounds the shutdown of each component. Default 15s.
+	StopTimeout time.Duration
+}
+
+// ServerInfo is written to DIR/serve.json while a server runs, so that other commands can
+// tell the user where its API is.
+type ServerInfo struct {
+	PID       int       `json:"pid"`
+	Addr      string    `json:"addr"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+const serverInfoFile = "serve.json"
+
+// Serve runs ingestion (watch mode), the HTTP API and UI in one process until ctx ends or a
+// component fails. The first failure cancels everything; components stop in reverse start
+// order, each within StopTimeout.
+func Serve(ctx context.Context, env Env, o ServeOptions) error {
+	log := env.logger()
+	if o.Listen == "" {
+		o.Listen = DefaultListen
+	}
+	if o.Interval <= 0 {
+		o.Interval = 2 * time.Second
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 15 * time.Second
+	}
+	cfg, err := loadServeConfig(o)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, Logger: log.With("component", "store")})
+	if err != nil {
+		return inUseHint(err, env.Data)
+	}
+	defer db.Close()
+	if err := checkExposure(ctx, db, o.Listen); err != nil {
+		return err
+	}
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	loop, err := newIngestLoop(db, log.With("component", "ingest"), reg, cfg.sources)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Options{
+		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI,
+		IngestStatus: loop.status,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.Listen, err)
+	}
+	addr := ln.Addr().String()
+	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC()}
+	if b, err := json.Marshal(info); err == nil {
+		_ = os.WriteFile(filepath.Join(env.Data, serverInfoFile), b, 0o644)
+		defer os.Remove(filepath.Join(env.Data, serverInfoFile))
+	}
+	comps := []component{
+		{"ingest", loop.run},
+		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
+		{"reload", func(ctx context.Context) error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-o.Reload:
+					err := reload(o, loop)
+					if err != nil {
+						log.Error("config reload failed, keeping the running config", "config", o.Config, "err", err)
+					} else {
+						log.Info("config reloaded", "config", o.Config)
+					}
+					if o.OnReload != nil {
+						o.OnReload(err)
+					}
+				}
+			}
+		}},
+	}
+	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
+	if o.OnListen != nil {
+		o.OnListen(addr)
+	}
+	return runComponents(ctx, log, o.StopTimeout, comps)
+}
+
+// serveConfig is the part of the configuration Serve applies.
+type serveConfig struct {
+	sources []sourceSpec
+}
+
+type sourceSpec struct {
+	Name     string
+	URL      string
+	Interval time.Duration
+}
+
+// loadServeConfig reads the config file (when given) and merges the --source flags. It
+// returns every problem at once.
+func loadServeConfig(o ServeOptions) (serveConfig, error) {
+	var cfg serveConfig
+	if o.Config != "" {
+		// TODO(serve): read the sources: section once internal/config lands (rules issue).
+		return cfg, fmt.Errorf("--config %s: config files are not supported by this build yet; use --source", o.Config)
+	}
+	seen := map[string]bool{}
+	var errs []error
+	for i, u := range o.Sources {
+		if strings.TrimSpace(u) == "" {
+			errs = append(errs, fmt.Errorf("--source #%d is empty", i+1))
+			continue
+		}
+		if seen[u] {
+			errs = append(errs, fmt.Errorf("--source %s given twice", u))
+			continue
+		}
+		seen[u] = true
+		cfg.sources = append(cfg.sources, sourceSpec{Name: fmt.Sprintf("source-%d", i+1), URL: u, Interval: o.Interval})
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// reload reads the config again and applies it; on any error nothing changes.
+func reload(o ServeOptions, loop *ingestLoop) error {
+	if o.Config == "" {
+		return errors.New("no --config file to reload")
+	}
+	cfg, err := loadServeConfig(o)
+	if err != nil {
+		return err
+	}
+	loop.apply(cfg.sources)
+	return nil
+}
+
+// checkExposure refuses a non-loopback address while no token exists: the API would be open to
+// the network with nobody able to sign in, or worse, be left unguarded by a later change.
+func checkExposure(ctx context.Context, db *store.DB, listen string) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: want host:port (127.0.0.1:8080): %w", listen, err)
+	}
+	if isLoopback(host) {
+		return nil
+	}
+	n, err := web.ValidTokens(ctx, db)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("refusing to listen on %s, which is reachable from other machines, while no API token exists: "+
+			"create one first (auditlake token create --data DIR --role admin) or listen on 127.0.0.1", listen)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// inUseHint adds to a locked-database error where the running server's API is.
+func inUseHint(err error, dir string) error {
+	// Another process holding the file is ErrLocked; within one process (tests, demo) DuckDB
+	// refuses a second open with other settings.
+	if err == nil || !errors.Is(err, store.ErrLocked) && !strings.Contains(err.Error(), "different configuration than existing connections") {
+		return err
+	}
+	b, rerr := os.ReadFile(filepath.Join(dir, serverInfoFile))
+	var info ServerInfo
+	if rerr != nil || json.Unmarshal(b, &info) != nil {
+		return err
+	}
+	return fmt.Errorf("%w\nauditlake serve (PID %d) holds it; use its API at http://%s (POST /api/v1/query, /api/v1/tokens; see /api/openapi.json)",
+		err, info.PID, info.Addr)
+}
+
+// component is a long-running part of the server.
+type component struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// runComponents runs comps until ctx ends or one of them returns. Each has its own context, and
+// they are stopped in reverse start order, each given at most timeout; a component that
+// returns on its own (with or without error) stops the others.
+func runComponents(ctx context.Context, log *slog.Logger, timeout time.Duration, comps []component) error {
+	var g errgroup.Group
+	type handle struct {
+		cancel context.CancelFunc
+		done   chan struct{}
+	}
+	hs := make([]handle, len(comps))
+	stopped := make(chan error, len(comps))
+	for i, c := range comps {
+		cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		hs[i] = handle{cancel, done}
+		g.Go(func() error {
+			defer close(done)
+			err := c.run(cctx)
+			if cctx.Err() == nil { // returned before it was asked to stop
+				if err == nil {
+					err = errors.New("stopped unexpectedly")
+				}
+				stopped <- fmt.Errorf("%s: %w", c.name, err)
+			}
+			if err != nil && cctx.Err() != nil {
+				return fmt.Errorf("%s: stopping: %w", c.name, err)
+			}
+			return nil
+		})
+	}
+	var cause error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case cause = <-stopped:
+		log.Error("component failed, shutting down", "err", cause)
+	}
+	var slow []error
+	for i := len(comps) - 1; i >= 0; i-- {
+		t0 := time.Now()
+		hs[i].cancel()
+		select {
+		case <-hs[i].done:
+			log.Info("component stopped", "component", comps[i].name, "duration", time.Since(t0))
+		case <-time.After(timeout):
+			slow = append(slow, fmt.Errorf("%s did not stop within %v", comps[i].name, timeout))
+			log.Error("component did not stop in time", "component", comps[i].name, "timeout", timeout)
+		}
+	}
+	if len(slow) > 0 {
+		return errors.Join(append([]error{cause}, slow...)...)
+	}
+	err := g.Wait()
+	if cause != nil {
+		return errors.Join(cause, err)
+	}
+	return err
+}
+
+// ingestLoop ingests every source on its own interval, one run at a time: DuckDB has one
+// writer, and the ingester's ledger cache assumes it is the only one.
+type ingestLoop struct {
+	db  *store.DB
+	log *slog.Logger
+	m   ingestMetrics
+
+	mu      sync.Mutex
+	sources []sourceSpec
+	states  map[string]*web.SourceStatus // by URL
+	changed chan struct{}
+}
+
+type ingestMetrics struct {
+	runs        *prometheus.CounterVec
+	events      prometheus.Counter
+	files       prometheus.Counter
+	quarantined prometheus.Counter
+	bytes       prometheus.Counter
+	failed      prometheus.Counter
+	duration    prometheus.Histogram
+	lastSuccess *prometheus.GaugeVec
+	lag         prometheus.Gauge
+}
+
+func newIngestLoop(db *store.DB, log *slog.Logger, reg prometheus.Registerer, sources []sourceSpec) (*ingestLoop, error) {
+	m := ingestMetrics{
+		runs:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "auditlake_ingest_runs_total", Help: "Ingestion runs by outcome (ok, error)."}, []string{"outcome"}),
+		events:      prometheus.NewCounter(prometheus.CounterOpts{Name: "auditlake_ingest_events_total", Help: "Events committed to silver."}),
+		files:       prometheus.NewCounter(prometheus.CounterOpts{Name: "auditlake_ingest_files_total", Help: "New or changed file versions committed."}),
+		quarantined: prometheus.NewCounter(prometheus.CounterOpts{Name: "auditlake_ingest_quarantined_total", Help: "Lines or records sent to bronze.quarantine."}),
+		bytes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "auditlake_ingest_bytes_total", Help: "Object bytes read."}),
+		failed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "auditlake_ingest_failed_objects_total", Help: "Objects that could not be read (retried next run)."}),
+		duration:    prometheus.NewHistogram(prometheus.HistogramOpts{Name: "auditlake_ingest_run_duration_seconds", Help: "Duration of ingestion runs.", Buckets: prometheus.ExponentialBuckets(0.01, 3, 10)}),
+		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "auditlake_ingest_last_success_timestamp_seconds", Help: "When a source was last ingested without a run error."}, []string{"source"}),
+		lag:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "auditlake_ingest_delivery_lag_seconds", Help: "For the file committed last: time from its modification in the source to its commit."}),
+	}
+	for _, c := range []prometheus.Collector{m.runs, m.events, m.files, m.quarantined, m.bytes, m.failed, m.duration, m.lastSuccess, m.lag} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	l := &ingestLoop{db: db, log: log, m: m, states: map[string]*web.SourceStatus{}, changed: make(chan struct{}, 1)}
+	l.apply(sources)
+	return l, nil
+}
+
+// apply replaces the set of sources; the loop picks it up before its next run.
+func (l *ingestLoop) apply(sources []sourceSpec) {
+	l.mu.Lock()
+	l.sources = sources
+	keep := map[string]bool{}
+	for _, s := range sources {
+		keep[s.URL] = true
+		st := l.states[s.URL]
+		if st == nil {
+			st = &web.SourceStatus{URL: s.URL}
+			l.states[s.URL] = st
+		}
+		st.Name, st.Interval = s.Name, s.Interval.String()
+	}
+	for u := range l.states {
+		if !keep[u] {
+			delete(l.states, u)
+		}
+	}
+	l.mu.Unlock()
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (l *ingestLoop) status() []web.SourceStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]web.SourceStatus, 0, len(l.sources))
+	for _, s := range l.sources {
+		out = append(out, *l.states[s.URL])
+	}
+	return out
+}
+
+// run polls the sources until ctx ends. With a single source its Ingester (and so its ledger
+// cache) lives across runs; with several, each run starts a fresh one, because every Ingester
+// assumes it is the database's only writer.
+func (l *ingestLoop) run(ctx context.Context) error {
+	next := map[string]time.Time{}
+	cached := map[string]*ingest.Ingester{}
+	var buckets []*source.Bucket
+	defer func() {
+		for _, b := range buckets {
+			b.Close()
+		}
+	}()
+	for {
+		l.mu.Lock()
+		sources := append([]sourceSpec(nil), l.sources...)
+		l.mu.Unlock()
+		wait := time.Hour
+		now := time.Now()
+		for _, s := range sources {
+			if due := next[s.URL]; !due.After(now) {
+				in, err := cached[s.URL], error(nil)
+				if in == nil {
+					var b *source.Bucket
+					b, err = source.Open(ctx, s.URL)
+					if err == nil {
+						buckets = append(buckets, b)
+						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Logger: l.log.With("source", s.Name)})
+					}
+					if err == nil && len(sources) == 1 {
+						cached[s.URL] = in
+					}
+				}
+				var sum ingest.Summary
+				if err == nil {
+					sum, err = in.Once(ctx)
+				}
+				if ctx.Err() != nil {
+					return nil
+				}
+				l.record(s, sum, err)
+				if len(sources) != 1 {
+					cached = map[string]*ingest.Ingester{}
+					for _, b := range buckets {
+						b.Close()
+					}
+					buckets = nil
+				}
+				next[s.URL] = time.Now().Add(s.Interval)
+			}
+			wait = min(wait, time.Until(next[s.URL]))
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-l.changed:
+			t.Stop()
+			cached = map[string]*ingest.Ingester{}
+		case <-t.C:
+		}
+	}
+}
+
+// record updates a source's status and the metrics after a run.
+func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
+	now := time.Now().UTC()
+	l.m.duration.Observe(sum.Duration.Seconds())
+	l.m.events.Add(float64(sum.Records))
+	l.m.files.Add(float64(sum.Ingested))
+	l.m.quarantined.Add(float64(sum.Quarantined))
+	l.m.bytes.Add(float64(sum.Bytes))
+	l.m.failed.Add(float64(sum.Failed))
+	if err != nil {
+		l.m.runs.WithLabelValues("error").Inc()
+		l.log.Warn("ingest run failed, will retry", "err", err)
+	} else {
+		l.m.runs.WithLabelValues("ok").Inc()
+		l.m.lastSuccess.WithLabelValues(s.Name).Set(float64(now.Unix()))
+		if sum.Ingested > 0 {
+			var lagUS *int64
+			if qerr := l.db.QueryRowContext(context.Background(), `SELECT epoch_us(ingested_at) - epoch_us(mod_time) FROM bronze.files
+				WHERE mod_time IS NOT NULL ORDER BY ingested_at DESC LIMIT 1`).Scan(&lagUS); qerr == nil && lagUS != nil {
+				l.m.lag.Set(max(float64(*lagUS)/1e6, 0))
+			}
+			l.log.Info("ingested", "source", s.Name, "files", sum.Ingested, "rows", sum.Records, "quarantined", sum.Quarantined, "duration", sum.Duration)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := l.states[s.URL]
+	if st == nil {
+		return // removed by a reload meanwhile
+	}
+	st.Runs++
+	st.LastRunAt = &now
+	st.LastRun = &web.RunSummary{Objects: sum.Objects, Ingested: sum.Ingested, Failed: sum.Failed, Records: sum.Records,
+		Quarantined: sum.Quarantined, Bytes: sum.Bytes, DurationSeconds: sum.Duration.Seconds()}
+	if err != nil {
+		st.LastError = err.Error()
+	} else {
+		st.LastError = ""
+		st.LastSuccessAt = &now
+		if sum.Failed > 0 {
+			st.LastError = fmt.Sprintf("%d objects could not be read (retried next run): %v", sum.Failed, errors.Join(sum.Errors...))
+		}
+	}
+}
+
+// Token describes an API token (never its secret).
+type Token = web.Token
+
+// TokenRoles lists the roles a token can have.
+func TokenRoles() []string { return web.Roles() }
+
+// TokenCreate creates an API token and returns it with its secret, which is shown only once.
+func TokenCreate(ctx context.Context, env Env, role, name string) (Token, string, error) {
+	db, err := env.open(ctx, false)
+	if err != nil {
+		return Token{}, "", err
+	}
+	defer db.Close()
+	return web.CreateToken(ctx, db, role, name, time.Now())
+}
+
+// TokenList lists the API tokens.
+func TokenList(ctx context.Context, env Env) ([]Token, error) {
+	db, err := env.open(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	return web.ListTokens(ctx, db)
+}
+
+// TokenRevoke revokes an API token by id or name.
+func TokenRevoke(ctx context.Context, env Env, idOrName string) (Token, error) {
+	db, err := env.open(ctx, false)
+	if err != nil {
+		return Token{}, err
+	}
+	defer db.Close()
+	return web.RevokeToken(ctx, db, idOrName, time.Now())
+}

@@ -1,0 +1,102 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/auditlake/auditlake/internal/app"
+	"github.com/auditlake/auditlake/internal/generate"
+	"github.com/stretchr/testify/require"
+)
+
+// startServe runs app.Serve in the background and returns its address and a stop function
+// that waits for Serve to return and hands back its error.
+func startServe(t *testing.T, env app.Env, o app.ServeOptions) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	addrc := make(chan string, 1)
+	errc := make(chan error, 1)
+	o.OnListen = func(a string) { addrc <- a }
+	go func() { errc <- app.Serve(ctx, env, o) }()
+	select {
+	case a := <-addrc:
+		return a, func() error { cancel(); return <-errc }
+	case err := <-errc:
+		cancel()
+		t.Fatalf("serve did not start: %v", err)
+	}
+	return "", nil
+}
+
+func TestServeRefusesAnUnauthenticatedNetworkAddress(t *testing.T) {
+	env := app.Env{Data: t.TempDir()}
+	for _, listen := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		err := app.Serve(t.Context(), env, app.ServeOptions{Listen: listen})
+		require.ErrorContains(t, err, "refusing to listen", listen)
+		require.ErrorContains(t, err, "auditlake token create", listen)
+	}
+	// Loopback needs no token.
+	_, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0"})
+	require.NoError(t, stop())
+	// With a token, any address is allowed.
+	_, _, err := app.TokenCreate(t.Context(), env, "admin", "ops")
+	require.NoError(t, err)
+	_, stop = startServe(t, env, app.ServeOptions{Listen: "0.0.0.0:0"})
+	require.NoError(t, stop())
+}
+
+func TestServeIngestsAndAnswersQueries(t *testing.T) {
+	src := t.TempDir()
+	_, err := generate.Run(t.Context(), generate.Options{Out: src, Scenario: "steady", Days: 1, Workspaces: 1, EventsPerDay: 50, Seed: 2})
+	require.NoError(t, err)
+	env := app.Env{Data: filepath.Join(t.TempDir(), "data")}
+	_, secret, err := app.TokenCreate(t.Context(), env, "analyst", "serve-test")
+	require.NoError(t, err)
+	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Sources: []string{src}})
+
+	// The server holds the database: other commands say where its API is.
+	err = app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT 1"}, &strings.Builder{})
+	require.ErrorContains(t, err, "auditlake serve (PID")
+	require.ErrorContains(t, err, addr)
+	_, err = os.Stat(filepath.Join(env.Data, "serve.json"))
+	require.NoError(t, err)
+
+	// The first poll runs at start; wait for it through the status endpoint (each request
+	// blocks on the answer, no sleeping).
+	var status struct {
+		Sources []struct{ Runs int64 }
+		Events  int64
+	}
+	for status.Events == 0 {
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/api/v1/ingest/status", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.Equal(t, 200, resp.StatusCode)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&status))
+		resp.Body.Close()
+		if len(status.Sources) == 1 && status.Sources[0].Runs > 0 {
+			break
+		}
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", "http://"+addr+"/api/v1/query",
+		strings.NewReader(`{"language":"sql","query":"SELECT count(*) FROM silver.audit"}`))
+	req.Header.Set("Authorization", "Bearer "+secret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var res struct{ Rows [][]float64 }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
+	resp.Body.Close()
+	require.Positive(t, res.Rows[0][0])
+
+	require.NoError(t, stop())
+	_, err = os.Stat(filepath.Join(env.Data, "serve.json"))
+	require.ErrorIs(t, err, os.ErrNotExist, "serve.json is removed at exit")
+	// After the server stopped, the CLI opens the database itself again.
+	require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT count(*) FROM meta.query_log"}, &strings.Builder{}))
+}

@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+)
+
+// routeTable is every route the server registers. Adding a route here adds it to the mux, the
+// OpenAPI document (from its Doc) and the role-matrix test.
+func (s *Server) routeTable() []route {
+	return []route{
+		{Method: "GET", Path: "/healthz", Role: RoleNone, h: s.healthz,
+			Doc: opDoc{Summary: "Liveness: 200 while the process serves", Tag: "health", Response: "Health"}},
+		{Method: "GET", Path: "/readyz", Role: RoleNone, h: s.readyz,
+			Doc: opDoc{Summary: "Readiness: 200 when the database answers and the components started", Tag: "health", Response: "Health"}},
+		{Method: "GET", Path: "/metrics", Role: RoleViewer, h: s.metricsHandler,
+			Doc: opDoc{Summary: "Prometheus metrics (text exposition format)", Tag: "health", ContentType: "text/plain"}},
+		{Method: "GET", Path: "/api/openapi.json", Role: RoleViewer, h: s.openapi,
+			Doc: opDoc{Summary: "This OpenAPI document", Tag: "meta", Response: "object"}},
+
+		{Method: "POST", Path: "/api/v1/session", Role: RoleNone, h: s.createSession,
+			Doc: opDoc{Summary: "Sign in with a token: sets an HttpOnly, SameSite=Strict session cookie and returns the CSRF token", Tag: "auth", Body: "SessionRequest", Response: "Session"}},
+		{Method: "GET", Path: "/api/v1/session", Role: RoleViewer, h: s.getSession,
+			Doc: opDoc{Summary: "Who is signed in (and, for a cookie session, its CSRF token)", Tag: "auth", Response: "Session"}},
+		{Method: "DELETE", Path: "/api/v1/session", Role: RoleViewer, h: s.deleteSession,
+			Doc: opDoc{Summary: "Sign out: ends the cookie session", Tag: "auth", Status: http.StatusNoContent}},
+
+		{Method: "POST", Path: "/api/v1/query", Role: RoleAnalyst, h: s.runQuery,
+			Doc: opDoc{Summary: "Run an ad hoc KQL or SQL query (read-only sandbox); recorded in meta.query_log", Tag: "query", Body: "QueryRequest", Response: "QueryResult"}},
+		{Method: "GET", Path: "/api/v1/tables", Role: RoleAnalyst, h: s.tables,
+			Doc: opDoc{Summary: "Tables and views with their columns (DuckDB and KQL types)", Tag: "query", Response: "Tables"}},
+		{Method: "GET", Path: "/api/v1/saved-queries", Role: RoleAnalyst, h: s.listSaved,
+			Doc: opDoc{Summary: "List saved queries", Tag: "query", Response: "SavedQueries"}},
+		{Method: "POST", Path: "/api/v1/saved-queries", Role: RoleAnalyst, h: s.createSaved,
+			Doc: opDoc{Summary: "Save a query", Tag: "query", Body: "SavedQueryRequest", Response: "SavedQuery", Status: http.StatusCreated}},
+		{Method: "DELETE", Path: "/api/v1/saved-queries/{id}", Role: RoleAnalyst, h: s.deleteSaved,
+			Doc: opDoc{Summary: "Delete a saved query (its creator or an admin)", Tag: "query", Status: http.StatusNoContent,
+				Params: []paramDoc{{Name: "id", In: "path", Desc: "saved query id"}}}},
+
+		{Method: "GET", Path: "/api/v1/views", Role: RoleViewer, h: s.listViews,
+			Doc: opDoc{Summary: "The fixed dashboard views and their parameters", Tag: "views", Response: "Views"}},
+		{Method: "GET", Path: "/api/v1/views/{name}", Role: RoleViewer, h: s.runView,
+			Doc: opDoc{Summary: "Run a fixed view; its parameters are query parameters", Tag: "views", Response: "QueryResult",
+				Params: []paramDoc{{Name: "name", In: "path", Desc: "view name"}}}},
+
+		{Method: "GET", Path: "/api/2.0/audit/events", Role: RoleAnalyst, h: s.listEvents,
+			Doc: opDoc{Summary: "Audit events in the shape of Databricks' audit log records, filtered, with cursor pagination", Tag: "events", Response: "Events",
+				Params: eventParams}},
+
+		{Method: "GET", Path: "/api/v1/ingest/status", Role: RoleViewer, h: s.ingestStatus,
+			Doc: opDoc{Summary: "Ingestion: sources, files, lag and quarantine counts", Tag: "ingest", Response: "IngestStatus"}},
+		{Method: "GET", Path: "/api/v1/ingest/quarantine", Role: RoleAnalyst, h: s.quarantine,
+			Doc: opDoc{Summary: "Quarantined lines with file, line, reason and the raw bytes, paginated", Tag: "ingest", Response: "Quarantine",
+				Params: []paramDoc{{Name: "limit", In: "query", Desc: "page size, 1..1000 (default 100)"}, {Name: "cursor", In: "query", Desc: "next_cursor of the previous page"}}}},
+
+		{Method: "GET", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.listTokens,
+			Doc: opDoc{Summary: "List API tokens (never their secrets)", Tag: "auth", Response: "Tokens"}},
+		{Method: "POST", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.createToken,
+			Doc: opDoc{Summary: "Create a token; the secret is in this response only", Tag: "auth", Body: "TokenRequest", Response: "NewToken", Status: http.StatusCreated}},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Role: RoleAdmin, h: s.revokeToken,
+			Doc: opDoc{Summary: "Revoke a token by id or name; its sessions end", Tag: "auth", Status: http.StatusNoContent,
+				Params: []paramDoc{{Name: "id", In: "path", Desc: "token id or name"}}}},
+
+		{Method: "GET", Path: "/", Role: RoleNone, h: s.ui,
+			Doc: opDoc{Summary: "The web UI (static assets; it signs in through /api/v1/session)", Tag: "ui", ContentType: "text/html"}},
+	}
+}
