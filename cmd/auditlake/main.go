@@ -73,8 +73,10 @@ Start with:  auditlake demo`,
 	root.PersistentFlags().StringVar(&g.data, "data", app.DefaultData, "data directory (holds the database)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.AddCommand(demoCmd(g), generateCmd(g), ingestCmd(g), queryCmd(g), replayCmd(g), checkCmd(g))
+	root.AddCommand(rulesCmd(g), alertsCmd(g))
 	root.AddCommand(serveCmd(g), tokenCmd(g))
 	root.AddCommand(silenceCmd(g))
+	root.AddCommand(exportCmd(g))
 	return root
 }
 

@@ -22,14 +22,15 @@ var allowed = map[string][]string{
 	"internal/dbsql":     {},
 	"internal/source":    {},
 	"internal/store":     {},
+	"internal/delta":     {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},
 	"internal/medallion": {"internal/store", "internal/auditlog"},
 	"internal/ingest":    {"internal/source", "internal/auditlog", "internal/store", "internal/medallion"},
 	"internal/query":     {"internal/kql", "internal/sqlgen", "internal/store", "internal/dbsql"},
 	"internal/notify":    {"internal/store"},
-	"internal/rules":     {"internal/query"},
-	"internal/export":    {"internal/store", "internal/source"},
+	"internal/rules":     {"internal/query", "internal/config"},
+	"internal/export":    {"internal/store", "internal/source", "internal/delta"},
 	"internal/web":       {"internal/query", "internal/kql", "internal/rules", "internal/notify", "internal/ingest", "internal/store"},
 }
 

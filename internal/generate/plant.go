@@ -48,7 +48,7 @@ import (
 //	scanner-user-agent                    5   10:30  1   users[21]'s token is used by TruffleHog
 //	unknown-service, new-action           5   14:20  0   users[22] calls aiGateway/createRoute and clusters/getClusterConfigurationV2
 //	workspace-config-changed              5   18:00  2   the admin disables enableExportNotebook
-//	cluster-spike                         7   01:00  0   job 47011 (created day 6 18:00 by users[5]) launches a cluster every 2 minutes until 03:00
+//	cluster-creation-spike                6   16:00  0   job 47011 (created day 6 14:00 by users[5]) launches a cluster every 2 minutes until day 7 04:00
 //
 // A plant emits from its own random stream and changes no shared counter (job run numbers, run
 // ids), so the background of incidents is byte for byte that of baseline, and Options.Incidents
@@ -59,8 +59,13 @@ const plantDays = 8
 
 var plantStart = time.Date(2019, 12, 2, 0, 0, 0, 0, time.UTC)
 
-// spikeJobID is the runaway job planted for the cluster-spike rule.
-const spikeJobID = 47011
+// spikeJobID is the runaway job planted for the cluster-creation-spike rule, which compares a
+// workspace's creates over 24 hours with three times its trailing daily average: spikeRuns on
+// top of workspace 0's ~90 creates a day.
+const (
+	spikeJobID = 47011
+	spikeRuns  = 360
+)
 
 // Incident is one planted situation.
 type Incident struct {
@@ -88,7 +93,7 @@ type plantDef struct {
 // has these situations already (a runaway job's cluster spike and clusters without
 // auto-termination on 2019-12-28); leaving them out also keeps every other day at its usual
 // 180–230 cluster creates.
-var seedHas = map[string]bool{"cluster-spike": true, "cluster-without-autotermination": true}
+var seedHas = map[string]bool{"cluster-creation-spike": true, "cluster-without-autotermination": true}
 
 func (p plantDef) skipWithSeed() bool {
 	if p.rules == nil { // the spike's setup
@@ -137,12 +142,12 @@ var plants = []plantDef{
 	{[]string{"scanner-user-agent"}, 5, hm(10, 30), hm(11, 0), 1, "a token used by the TruffleHog scanner", plantScanner},
 	{[]string{"unknown-service", "new-action"}, 5, hm(14, 20), hm(15, 0), 0, "calls to a service and an action the catalogue does not know", plantDrift},
 	{[]string{"workspace-config-changed"}, 5, hm(18, 0), hm(19, 0), 2, "export of notebooks disabled", plantConfigChanged},
-	{nil, 6, hm(18, 0), hm(19, 0), 0, "job 47011 created with a schedule every two minutes", plantSpikeJobCreate},
-	{[]string{"cluster-spike"}, 7, hm(1, 0), hm(3, 0), 0, "job 47011 launches a cluster every two minutes from 01:00 to 03:00", plantSpikeRuns},
+	{nil, 6, hm(14, 0), hm(15, 0), 0, "job 47011 created with a schedule every two minutes", plantSpikeJobCreate},
+	{[]string{"cluster-creation-spike"}, 6, hm(16, 0), hm(28, 0), 0, "job 47011 launches a cluster every two minutes for 12 hours, 360 in all", plantSpikeRuns},
 }
 
 // plantEventsEstimate is about how many events the plants emit, for progress reporting.
-const plantEventsEstimate = 900
+const plantEventsEstimate = 2700
 
 // plant emits the plants of the current day.
 func (d *dayGen) plant() {
@@ -591,7 +596,7 @@ func plantSpikeRuns(d *dayGen, ws *workspace, t time.Time) []string {
 	// background's run ids stay those of baseline.
 	saved := ws.nextRun
 	ws.nextRun = plantRunIDs + 1000
-	for k := range 60 {
+	for k := range spikeRuns {
 		d.jobRun(j, t.Add(time.Duration(2*k)*time.Minute+ms(200+d.r.IntN(1500))), jobRunOpts{dur: time.Duration(60+d.r.IntN(40)) * time.Second})
 	}
 	ws.nextRun = saved

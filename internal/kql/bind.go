@@ -47,6 +47,7 @@ func Bind(q *Query, cat Catalog, opts BindOptions) (p *Plan, err error) {
 // (kept as syntax and bound at each use).
 type letValue struct {
 	scalar Scalar
+	dyn    *Dynamic // the literal, when the let is a constant dynamic value (expanded by in)
 	tab    *TabularExpr
 	lets   map[string]*letValue // the scope the tabular value was written in
 }
@@ -78,7 +79,8 @@ func (b *binder) bindLet(l *LetStmt) {
 		}
 	}
 	s := b.bindScalar(&scope{}, l.Value)
-	b.lets[name] = &letValue{scalar: s}
+	d, _ := l.Value.(*Dynamic)
+	b.lets[name] = &letValue{scalar: s, dyn: d}
 }
 
 func (b *binder) copyLets() map[string]*letValue {

@@ -642,8 +642,15 @@ func (b *binder) bindIn(sc *scope, x *In) Scalar {
 }
 
 // inItems binds one list item of in/has_any: a scalar, or a constant dynamic
-// array expanded to its elements.
+// array (written out or bound by let) expanded to its elements.
 func (b *binder) inItems(sc *scope, e Expr) []Scalar {
+	// A name bound by let to a constant dynamic array (let xs = dynamic(["a", "b"]);
+	// x in (xs)) is expanded the same way, unless a column of that name is in scope.
+	if id, ok := e.(*Ident); ok && sc.schema.Index(id.Name) < 0 {
+		if lv, ok := b.lets[id.Name]; ok && lv.dyn != nil {
+			e = lv.dyn
+		}
+	}
 	if d, ok := e.(*Dynamic); ok {
 		if arr, ok := d.Value.([]any); ok {
 			var out []Scalar

@@ -107,9 +107,26 @@ type Translation struct {
 // DuckDB SQL. now pins now() and ago(); the zero time means the wall clock.
 // Errors from parsing and binding are *kql.ParseError with a position.
 func TranslateKQL(ctx context.Context, db *sql.DB, text string, now time.Time) (*Translation, error) {
+	return translateKQL(ctx, db, text, now, nil)
+}
+
+// TranslateKQLParams is TranslateKQL with parameters: each one becomes a let statement ahead
+// of the query's own (see Params), so the query names them like any let.
+func TranslateKQLParams(ctx context.Context, db *sql.DB, text string, now time.Time, params Params) (*Translation, error) {
+	return translateKQL(ctx, db, text, now, params)
+}
+
+func translateKQL(ctx context.Context, db *sql.DB, text string, now time.Time, params Params) (*Translation, error) {
 	q, err := kql.Parse(text)
 	if err != nil {
 		return nil, err
+	}
+	if len(params) > 0 {
+		lets, err := params.KQLLets()
+		if err != nil {
+			return nil, err
+		}
+		q.Lets = append(lets, q.Lets...)
 	}
 	cat, err := LoadCatalog(ctx, db)
 	if err != nil {
@@ -129,7 +146,7 @@ func TranslateKQL(ctx context.Context, db *sql.DB, text string, now time.Time) (
 	return &Translation{Plan: p, SQL: s}, nil
 }
 
-// KQLOptions configure RunKQL.
+// KQLOptions configure RunKQL. Options.Params become let statements ahead of the query.
 type KQLOptions struct {
 	Options
 	// Now pins now() and ago(). Default: the wall clock when the query starts.
@@ -140,11 +157,13 @@ type KQLOptions struct {
 // result whose column types are KQL type names: datetimes as ISO-8601 UTC
 // text ending in Z, timespans as Kusto text, dynamic values as JSON.
 func RunKQL(ctx context.Context, db *sql.DB, text string, opts KQLOptions) (*Result, error) {
-	tr, err := TranslateKQL(ctx, db, text, opts.Now)
+	tr, err := translateKQL(ctx, db, text, opts.Now, opts.Params)
 	if err != nil {
 		return nil, err
 	}
-	res, err := Run(ctx, db, tr.SQL, opts.Options)
+	sqlOpts := opts.Options
+	sqlOpts.Params = nil // they are lets of the KQL query; the SQL has none
+	res, err := Run(ctx, db, tr.SQL, sqlOpts)
 	if err != nil {
 		return nil, err
 	}

@@ -33,6 +33,9 @@ type Options struct {
 	MaxRows int
 	// Timeout caps the run time. Default 60s.
 	Timeout time.Duration
+	// Params are named values the query reads: $name in SQL, a let statement in KQL (see
+	// Params). Default: none.
+	Params Params
 }
 
 // Run checks that sqlText is one SELECT statement, executes it on db within the limits and
@@ -49,15 +52,19 @@ func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result
 	if err := CheckSQL(ctx, db, sqlText); err != nil {
 		return nil, err
 	}
-	res, err := run(ctx, db, sqlText, opts)
+	args, err := opts.Params.SQLArgs()
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, db, sqlText, opts, args)
 	if err != nil {
 		return nil, explain(err, opts)
 	}
 	return res, nil
 }
 
-func run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result, error) {
-	rows, err := db.QueryContext(ctx, sqlText)
+func run(ctx context.Context, db *sql.DB, sqlText string, opts Options, args []any) (*Result, error) {
+	rows, err := db.QueryContext(ctx, sqlText, args...)
 	if err != nil {
 		return nil, err
 	}

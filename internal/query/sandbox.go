@@ -16,29 +16,36 @@ var ErrNotSelect = errors.New("query: only one SELECT statement is allowed")
 // SET, PRAGMA, COPY, ATTACH, INSTALL and multi-statement text are all refused here. What a
 // SELECT could still reach (files, network, extensions) is shut by the sandbox database.
 func CheckSQL(ctx context.Context, db *sql.DB, sqlText string) error {
+	_, err := serialize(ctx, db, sqlText)
+	return err
+}
+
+// serialize runs json_serialize_sql on sqlText and returns its output when it is exactly one
+// SELECT statement.
+func serialize(ctx context.Context, db *sql.DB, sqlText string) (map[string]any, error) {
 	if strings.TrimSpace(sqlText) == "" {
-		return fmt.Errorf("%w: the query is empty", ErrNotSelect)
+		return nil, fmt.Errorf("%w: the query is empty", ErrNotSelect)
 	}
 	var v any
 	if err := db.QueryRowContext(ctx, "SELECT json_serialize_sql(CAST(? AS VARCHAR))", sqlText).Scan(&v); err != nil {
-		return fmt.Errorf("checking query: %w", err)
+		return nil, fmt.Errorf("checking query: %w", err)
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Errorf("BUG: json_serialize_sql returned %T", v)
+		return nil, fmt.Errorf("BUG: json_serialize_sql returned %T", v)
 	}
 	if isErr, _ := m["error"].(bool); isErr {
 		msg, _ := m["error_message"].(string)
 		if strings.Contains(msg, "Only SELECT statements") {
-			return fmt.Errorf("%w, not %s", ErrNotSelect, firstWord(sqlText))
+			return nil, fmt.Errorf("%w, not %s", ErrNotSelect, firstWord(sqlText))
 		}
-		return fmt.Errorf("%s", msg) // a syntax error, with DuckDB's position
+		return nil, fmt.Errorf("%s", msg) // a syntax error, with DuckDB's position
 	}
 	stmts, _ := m["statements"].([]any)
 	if len(stmts) != 1 {
-		return fmt.Errorf("%w; this text has %d statements", ErrNotSelect, len(stmts))
+		return nil, fmt.Errorf("%w; this text has %d statements", ErrNotSelect, len(stmts))
 	}
-	return nil
+	return m, nil
 }
 
 func firstWord(s string) string {

@@ -1,9 +1,11 @@
 // Package rules owns alert rules as code: the YAML rule file format, its loader and linter, and
 // rule evaluation as a pure function of (query result, previous state, evaluation time).
 //
-// It must not run queries, read the clock, start goroutines or send notifications: the query
-// engine is reached through seams (LoadOptions.CheckQuery at load time, a query function at run
-// time), and app connects the Alerts that Eval returns to the notifier. It does not import notify.
+// It must not run queries or send notifications itself: the query engine is reached through
+// seams (LoadOptions.CheckQuery at load time, QueryFunc at run time), states are kept through a
+// StateStore (app stores them in the database's alerts schema), and app connects NotifyFunc to
+// the notifier. It does not import notify or store. Eval reads no clock; the Manager reads an
+// injected one.
 //
 // # Rule files
 //
@@ -39,12 +41,36 @@
 // values, bad templates, duplicate rule names (naming both places) and, when
 // LoadOptions.CheckQuery is set, query errors at the query's line.
 //
+// # Parameters and the query contract
+//
+// A rule may declare params: a mapping of identifiers to default values (numbers, strings,
+// booleans, or lists of one kind of them). The config file's rules.params overrides them
+// (Assemble, Rule.SetParam). At each evaluation the query gets, besides its params,
+// window_start and window_end: the datetimes [at - window - late_margin, at) of Window. A KQL
+// query sees every one as a let statement ahead of its own text (built as syntax, never spliced
+// as text), with now() and ago() pinned to the evaluation time; a SQL query reads them as DuckDB
+// named parameters ($window_start, $threshold), passed as arguments. Rules filter with
+//
+//	| where TimeGenerated >= window_start and TimeGenerated < window_end      (KQL)
+//	WHERE event_time >= $window_start AND event_time < $window_end             (SQL)
+//
+// and may look further back (a baseline) with ago() or $window_start - INTERVAL. SQL rules must
+// use $window_end, not now(), which is not pinned. Templates see the params as .Params.
+//
+// # The built-in pack
+//
+// builtin/*.yaml is embedded (Builtin) and on by default; builtin/tests/*.test.yaml are its unit
+// tests (BuiltinTests, ParseTestFile; app runs them). Assemble merges it with rule directories:
+// a file rule with a built-in's name replaces it, rules.disabled turns rules off.
+//
 // # Evaluation
 //
-// For each due rule the scheduler (elsewhere) runs the query over Window(rule, now), turns the
+// The Manager evaluates due rules (Run: on their schedules, aligned to UTC; EvalAt: all enabled
+// rules as of one instant): it runs the query through QueryFunc with QueryParams, turns the
 // result table into samples with Series, and calls Eval with the rule's previous State. Eval
-// returns the next State to persist and the Alerts to hand to the outbox. See Eval for the
-// pending → firing → resolved semantics, N-of-M and mute_for.
+// returns the next State, which the StateStore persists with the status changes (Transitions),
+// and the Alerts, which go to NotifyFunc first. See Eval for the pending → firing → resolved
+// semantics, N-of-M and mute_for.
 //
 // # Late data and "nothing fires twice"
 //

@@ -178,7 +178,7 @@ func Eval(rule Rule, res QueryResult, prev State, now time.Time) (next State, al
 }
 
 func newAlert(rule Rule, s SeriesState, fp Fingerprint, state AlertState, value float64, now time.Time) Alert {
-	data := TemplateData{Labels: s.Labels.clone(), Value: value}
+	data := TemplateData{Labels: s.Labels.clone(), Value: value, Params: rule.Params}
 	labels := s.Labels.clone()
 	maps.Copy(labels, render(rule.Labels, rule.labelTmpls, data))
 	ann := render(rule.Annotations, rule.annTmpls, data)

@@ -15,6 +15,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,10 +25,11 @@ const MaxFileBytes = 4 << 20
 // LoadOptions configure the loader. The zero value is ready to use.
 type LoadOptions struct {
 	// CheckQuery, when set, is called once per rule with its language (LanguageKQL or
-	// LanguageSQL) and query text; a non-nil error is reported at the query's line. The query
-	// engine supplies it (app wires it) so that rules does not parse queries itself. Default:
-	// nil, which only checks that the text is not empty.
-	CheckQuery func(lang, text string) error
+	// LanguageSQL), query text and the parameters the query will see (QueryParams at the zero
+	// time: the rule's params plus window_start and window_end); a non-nil error is reported at
+	// the query's line. The query engine supplies it (app wires it) so that rules does not
+	// parse queries itself. Default: nil, which only checks that the text is not empty.
+	CheckQuery func(lang, text string, params map[string]any) error
 }
 
 // Load reads every *.yaml and *.yml file directly in dir, in name order, with the zero
@@ -48,22 +50,7 @@ func Lint(path string) error { return LoadOptions{}.Lint(path) }
 // and returns their rules in that order. Rule names must be unique across the files. Any problem
 // in any file makes it return no rules and every problem, each a *LintError, joined with
 // errors.Join.
-func (o LoadOptions) Load(dir string) ([]Rule, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("reading rule directory: %w", err)
-	}
-	var files []string
-	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
-			continue
-		}
-		files = append(files, filepath.Join(dir, e.Name()))
-	}
-	slices.Sort(files)
-	return o.loadFiles(files)
-}
+func (o LoadOptions) Load(dir string) ([]Rule, error) { return o.LoadDirs([]string{dir}) }
 
 // LoadFile reads one rule file. Any problem makes it return no rules and every problem, each a
 // *LintError, joined with errors.Join; an unreadable file is a plain error.
@@ -100,13 +87,39 @@ func (o LoadOptions) Lint(path string) error {
 }
 
 func (o LoadOptions) loadFiles(files []string) ([]Rule, error) {
+	return o.loadWith(files, readCapped)
+}
+
+// LoadDirs reads the rule files of several directories as Load does, in directory order; rule
+// names must be unique across all of them.
+func (o LoadOptions) LoadDirs(dirs []string) ([]Rule, error) {
+	var files []string
+	for _, dir := range dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("reading rule directory: %w", err)
+		}
+		var fs []string
+		for _, e := range entries {
+			ext := strings.ToLower(filepath.Ext(e.Name()))
+			if !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+				fs = append(fs, filepath.Join(dir, e.Name()))
+			}
+		}
+		slices.Sort(fs)
+		files = append(files, fs...)
+	}
+	return o.loadFiles(files)
+}
+
+func (o LoadOptions) loadWith(files []string, read func(string) ([]byte, error)) ([]Rule, error) {
 	var (
 		all  []Rule
 		errs []error
 		seen = map[string]Pos{}
 	)
 	for _, f := range files {
-		data, err := readCapped(f)
+		data, err := read(f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -400,6 +413,8 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 			r.ActionGroups = p.strList(kv, false)
 		case "enabled":
 			r.Enabled = p.boolean(kv)
+		case "params":
+			r.Params = p.params(kv)
 		default:
 			p.errorf(kv.key.Line, "unknown field %q in rule", k)
 		}
@@ -420,7 +435,7 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 	}
 	if p.opts.CheckQuery != nil && langNode != nil && strings.TrimSpace(r.Query.Text) != "" &&
 		(r.Query.Language == LanguageKQL || r.Query.Language == LanguageSQL) {
-		if err := checkQuery(p.opts.CheckQuery, r.Query.Language, r.Query.Text); err != nil {
+		if err := checkQuery(p.opts.CheckQuery, r.Query.Language, r.Query.Text, QueryParams(r, time.Time{})); err != nil {
 			p.errorf(r.Query.Line, "query: %v", err)
 		}
 	}
@@ -429,13 +444,13 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 
 // checkQuery calls the query checker and turns a panic into an error, so one bad rule cannot
 // stop the loader.
-func checkQuery(check func(lang, text string) error, lang, text string) (err error) {
+func checkQuery(check func(lang, text string, params map[string]any) error, lang, text string, params map[string]any) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("checker panic: %v", r)
 		}
 	}()
-	return check(lang, text)
+	return check(lang, text, params)
 }
 
 // scalar returns a scalar node's value, reporting other kinds.
@@ -713,4 +728,61 @@ func (p *parser) templates(kv pair, labels bool) (map[string]string, map[string]
 		texts[name], tmpls[name] = text, t
 	}
 	return texts, tmpls
+}
+
+// params reads a rule's parameter defaults: a mapping of identifiers to scalars or lists of
+// scalars of one kind.
+func (p *parser) params(kv pair) map[string]any {
+	if isNull(kv.val) {
+		return nil
+	}
+	ps := p.mapping(kv, "a mapping of parameter names to default values")
+	if ps == nil {
+		return nil
+	}
+	out := make(map[string]any, len(ps))
+	for _, e := range ps {
+		name := e.key.Value
+		switch {
+		case !labelNameRE.MatchString(name):
+			p.errorf(e.key.Line, "parameter name %q must match %s", name, labelNameRE)
+			continue
+		case name == ParamWindowStart || name == ParamWindowEnd:
+			p.errorf(e.key.Line, "parameter name %q is reserved: the evaluator sets it", name)
+			continue
+		}
+		v, err := paramValue(e.val)
+		if err != nil {
+			p.errorf(e.val.Line, "params.%s: %v", name, err)
+			continue
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// paramValue reads a YAML parameter value: a scalar or a list of scalars of one kind.
+func paramValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return config.ScalarValue(n)
+	case yaml.SequenceNode:
+		list := make([]any, 0, len(n.Content))
+		for _, e := range n.Content {
+			e = resolve(e)
+			if e.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("list entries must be scalars (line %d)", e.Line)
+			}
+			v, err := config.ScalarValue(e)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		}
+		if err := checkListKind(list); err != nil {
+			return nil, err
+		}
+		return list, nil
+	}
+	return nil, errors.New("must be a number, string, true/false or a list of them")
 }

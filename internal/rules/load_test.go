@@ -185,7 +185,7 @@ func TestLoadDirDuplicateAcrossFiles(t *testing.T) {
 func TestLoadCheckQuery(t *testing.T) {
 	t.Parallel()
 	var calls []string
-	opts := LoadOptions{CheckQuery: func(lang, text string) error {
+	opts := LoadOptions{CheckQuery: func(lang, text string, _ map[string]any) error {
 		calls = append(calls, lang+":"+strings.TrimSpace(text))
 		if strings.Contains(text, "DatabricksAccounts") {
 			return errors.New("1:1: unknown table")
@@ -200,7 +200,7 @@ func TestLoadCheckQuery(t *testing.T) {
 	require.Len(t, calls, 2)
 	require.Equal(t, "sql:SELECT user_name, bytes FROM gold.downloads", calls[1])
 
-	_, err = LoadOptions{CheckQuery: func(string, string) error { panic("boom") }}.LoadFile("testdata/minimal.good.yaml")
+	_, err = LoadOptions{CheckQuery: func(string, string, map[string]any) error { panic("boom") }}.LoadFile("testdata/minimal.good.yaml")
 	require.EqualError(t, err, "testdata/minimal.good.yaml:5: query: checker panic: boom")
 }
 

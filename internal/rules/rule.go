@@ -33,7 +33,12 @@ type Rule struct {
 	Annotations  map[string]string
 	ActionGroups []string // names of action groups to notify, resolved by the notifier
 	Enabled      bool     // default true
-	Pos          Pos      // where the rule starts in its file
+	// Params are named values the query reads (a KQL let, a SQL $name) and templates see as
+	// .Params: int64, float64, string, bool or []any of those. Defaults come from the rule
+	// file; the config file's rules.params overrides them (SetParam).
+	Params  map[string]any
+	Builtin bool // from the embedded built-in pack (Pos.File is builtin/<file>)
+	Pos     Pos  // where the rule starts in its file
 
 	// Parsed templates, filled by the loader; Eval parses on demand when they are missing.
 	labelTmpls map[string]*template.Template

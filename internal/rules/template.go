@@ -8,10 +8,12 @@ import (
 	"text/template"
 )
 
-// TemplateData is what label and annotation templates see: {{ .Labels.email }}, {{ .Value }}.
+// TemplateData is what label and annotation templates see: {{ .Labels.email }}, {{ .Value }},
+// {{ .Params.business_hours_start }}.
 type TemplateData struct {
 	Labels map[string]string // the series' labels, one per split_by column
 	Value  float64           // the series' measured value
+	Params map[string]any    // the rule's parameters after overrides
 }
 
 // parseTemplate parses one label or annotation template and runs it once on empty data, so a
@@ -26,7 +28,7 @@ func parseTemplate(name, text string) (t *template.Template, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad template: %s", trimTemplateErr(err))
 	}
-	if err := t.Execute(io.Discard, TemplateData{Labels: map[string]string{}}); err != nil {
+	if err := t.Execute(io.Discard, TemplateData{Labels: map[string]string{}, Params: map[string]any{}}); err != nil {
 		return nil, fmt.Errorf("bad template: %s", trimTemplateErr(err))
 	}
 	return t, nil
