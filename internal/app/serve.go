@@ -16,6 +16,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -98,6 +99,10 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	alerts, err := newAlerting(ctx, env, db, cfg.file, reg)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI,
 		IngestStatus: loop.status,
@@ -137,6 +142,9 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 			}
 		}},
 	}
+	// Stopped in reverse order: the scheduler first, then the dispatcher, so that what the last
+	// evaluation enqueued is sent or stays in the outbox for the next start.
+	comps = append(comps, component{"notify", alerts.notifier.Run}, component{"rules", alerts.runRules})
 	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
 	if o.OnListen != nil {
 		o.OnListen(addr)
@@ -147,6 +155,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 // serveConfig is the part of the configuration Serve applies.
 type serveConfig struct {
 	sources []sourceSpec
+	file    *config.Config // rules and action groups; nil without --config
 }
 
 type sourceSpec struct {
@@ -160,8 +169,12 @@ type sourceSpec struct {
 func loadServeConfig(o ServeOptions) (serveConfig, error) {
 	var cfg serveConfig
 	if o.Config != "" {
-		// TODO(serve): read the sources: section once internal/config lands (rules issue).
-		return cfg, fmt.Errorf("--config %s: config files are not supported by this build yet; use --source", o.Config)
+		// TODO(serve): read the sources: section once internal/config has one.
+		file, err := LoadConfig(o.Config)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.file = file
 	}
 	seen := map[string]bool{}
 	var errs []error
