@@ -35,6 +35,7 @@ CREATE TABLE ... USING DELTA LOCATION '<DEST>/silver/audit' (see the README).`,
 	}
 	c.Flags().StringVar(&o.To, "to", "", "destination: a folder or file:// URL (required)")
 	c.Flags().StringSliceVar(&o.Tables, "tables", nil, "what to export: silver, gold or schema.table (default silver,gold)")
+	c.Flags().BoolVar(&o.Optimize, "optimize", false, "also compact the files of past partitions into one file each")
 	_ = c.MarkFlagRequired("to")
 	return c
 }

@@ -291,7 +291,6 @@ func WriteAlerts(w io.Writer, alerts []rules.Alert, format string) error {
 	return fmt.Errorf("unknown output format %q (use table or json)", format)
 }
 
-
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 func formatFloat(v float64) string { return fmt.Sprintf("%g", v) }

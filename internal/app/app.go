@@ -211,6 +211,7 @@ type GenerateFlags struct {
 	Out, Scenario, Format, Start, Compress string
 	Days, Workspaces, EventsPerDay         int
 	Seed                                   int64
+	Incidents                              bool // also plant the incidents scenario's situations
 	Progress                               func(done, total int64)
 }
 
@@ -244,7 +245,7 @@ func GenerateFromFlags(ctx context.Context, f GenerateFlags) (generate.Stats, er
 	return generate.Run(ctx, generate.Options{
 		Out: f.Out, Scenario: f.Scenario, Format: format, Start: start, Days: f.Days,
 		Workspaces: f.Workspaces, EventsPerDay: f.EventsPerDay, Seed: f.Seed, Compress: f.Compress,
-		Progress: f.Progress,
+		Incidents: f.Incidents, Progress: f.Progress,
 	})
 }
 

@@ -23,7 +23,7 @@ func Export(ctx context.Context, env Env, o ExportOptions) ([]ExportSummary, err
 		return nil, err
 	}
 	defer db.Close()
-	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Logger: env.logger().With("component", "export")})
+	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Logger: env.logger().With("component", "export")})
 	if err != nil {
 		return nil, err
 	}

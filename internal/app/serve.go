@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/source"
-	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web"
 	"github.com/prometheus/client_golang/prometheus"
@@ -99,13 +99,24 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	reloadOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "auditlake_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or was refused (0)."})
+	reloadTime := prometheus.NewGauge(prometheus.GaugeOpts{Name: "auditlake_config_last_reload_success_timestamp_seconds", Help: "When the config was last loaded."})
+	if err := reg.Register(reloadOK); err != nil {
+		return err
+	}
+	if err := reg.Register(reloadTime); err != nil {
+		return err
+	}
+	reloadOK.Set(1)
+	reloadTime.SetToCurrentTime()
 	alerts, err := newAlerting(ctx, env, db, cfg.file, reg)
 	if err != nil {
 		return err
 	}
+	nt := alerts.notifier
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI,
-		IngestStatus: loop.status,
+		IngestStatus: loop.status, Outbox: nt.outbox,
 	})
 	if err != nil {
 		return err
@@ -122,6 +133,10 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	}
 	comps := []component{
 		{"ingest", loop.run},
+		// Stopped in reverse order: the scheduler before the dispatcher, so that what the last
+		// evaluation enqueued is sent or stays in the outbox for the next start.
+		{"notify", nt.Run},
+		{"rules", alerts.runRules},
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
 		{"reload", func(ctx context.Context) error {
 			for {
@@ -129,11 +144,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 				case <-ctx.Done():
 					return nil
 				case <-o.Reload:
-					err := reload(o, loop)
+					err := reload(o, loop, log)
 					if err != nil {
+						reloadOK.Set(0)
 						log.Error("config reload failed, keeping the running config", "config", o.Config, "err", err)
 					} else {
-						log.Info("config reloaded", "config", o.Config)
+						reloadOK.Set(1)
+						reloadTime.SetToCurrentTime()
 					}
 					if o.OnReload != nil {
 						o.OnReload(err)
@@ -142,9 +159,6 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 			}
 		}},
 	}
-	// Stopped in reverse order: the scheduler first, then the dispatcher, so that what the last
-	// evaluation enqueued is sent or stays in the outbox for the next start.
-	comps = append(comps, component{"notify", alerts.notifier.Run}, component{"rules", alerts.runRules})
 	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
 	if o.OnListen != nil {
 		o.OnListen(addr)
@@ -152,10 +166,11 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	return runComponents(ctx, log, o.StopTimeout, comps)
 }
 
-// serveConfig is the part of the configuration Serve applies.
+// serveConfig is the configuration Serve applies: the file (nil without --config) and the
+// sources from it and the flags.
 type serveConfig struct {
+	file    *config.Config
 	sources []sourceSpec
-	file    *config.Config // rules and action groups; nil without --config
 }
 
 type sourceSpec struct {
@@ -164,37 +179,43 @@ type sourceSpec struct {
 	Interval time.Duration
 }
 
-// loadServeConfig reads the config file (when given) and merges the --source flags. It
-// returns every problem at once.
+// loadServeConfig reads and validates the config file (when given) and merges the --source
+// flags. It returns every problem at once; nothing is applied here.
 func loadServeConfig(o ServeOptions) (serveConfig, error) {
 	var cfg serveConfig
+	var errs []error
+	urls := map[string]bool{}
 	if o.Config != "" {
-		// TODO(serve): read the sources: section once internal/config has one.
-		file, err := LoadConfig(o.Config)
+		f, err := config.Load(o.Config)
 		if err != nil {
 			return cfg, err
 		}
-		cfg.file = file
+		if _, err := ActionGroups(f); err != nil {
+			return cfg, err
+		}
+		cfg.file = f
+		for _, s := range f.Sources {
+			urls[s.URL] = true
+			cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
+		}
 	}
-	seen := map[string]bool{}
-	var errs []error
 	for i, u := range o.Sources {
-		if strings.TrimSpace(u) == "" {
+		switch {
+		case strings.TrimSpace(u) == "":
 			errs = append(errs, fmt.Errorf("--source #%d is empty", i+1))
-			continue
+		case urls[u]:
+			errs = append(errs, fmt.Errorf("--source %s is given twice (or also in the config file)", u))
+		default:
+			urls[u] = true
+			cfg.sources = append(cfg.sources, sourceSpec{Name: fmt.Sprintf("flag-%d", i+1), URL: u, Interval: o.Interval})
 		}
-		if seen[u] {
-			errs = append(errs, fmt.Errorf("--source %s given twice", u))
-			continue
-		}
-		seen[u] = true
-		cfg.sources = append(cfg.sources, sourceSpec{Name: fmt.Sprintf("source-%d", i+1), URL: u, Interval: o.Interval})
 	}
 	return cfg, errors.Join(errs...)
 }
 
-// reload reads the config again and applies it; on any error nothing changes.
-func reload(o ServeOptions, loop *ingestLoop) error {
+// reload reads the config again and applies it; on any error nothing changes. Sources change
+// at once; rules and action groups are read at start only, which the log says.
+func reload(o ServeOptions, loop *ingestLoop, log *slog.Logger) error {
 	if o.Config == "" {
 		return errors.New("no --config file to reload")
 	}
@@ -203,6 +224,7 @@ func reload(o ServeOptions, loop *ingestLoop) error {
 		return err
 	}
 	loop.apply(cfg.sources)
+	log.Info("config reloaded", "config", o.Config, "sources", len(cfg.sources), "note", "rules and action_groups changes take effect at restart")
 	return nil
 }
 

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -99,4 +100,75 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist, "serve.json is removed at exit")
 	// After the server stopped, the CLI opens the database itself again.
 	require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT count(*) FROM meta.query_log"}, &strings.Builder{}))
+}
+
+func getJSON(t *testing.T, url, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode, url)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// TestReloadWithABadConfigChangesNothing sends SIGHUP-style reloads: a broken config file is
+// refused with its line and the running sources stay; a good one replaces them.
+func TestReloadWithABadConfigChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	env := app.Env{Data: filepath.Join(dir, "data")}
+	_, secret, err := app.TokenCreate(t.Context(), env, "viewer", "reload-test")
+	require.NoError(t, err)
+	cfgPath := filepath.Join(dir, "auditlake.yaml")
+	write := func(s string) { require.NoError(t, os.WriteFile(cfgPath, []byte(s), 0o644)) }
+	write("sources:\n  - name: first\n    url: " + filepath.Join(dir, "src-a") + "\n    interval: 1h\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "src-a"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "src-b"), 0o755))
+
+	reloads := make(chan struct{})
+	results := make(chan error)
+	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Config: cfgPath, Reload: reloads,
+		OnReload: func(err error) { results <- err }})
+	defer func() { require.NoError(t, stop()) }()
+	names := func() []string {
+		var st struct{ Sources []struct{ Name, URL string } }
+		getJSON(t, "http://"+addr+"/api/v1/ingest/status", secret, &st)
+		var out []string
+		for _, s := range st.Sources {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	require.Equal(t, []string{"first"}, names())
+
+	write("sources:\n  - name: second\n    url: " + filepath.Join(dir, "src-b") + "\n    interval: never\n")
+	reloads <- struct{}{}
+	err = <-results
+	require.ErrorContains(t, err, "auditlake.yaml:4: source interval \"never\"")
+	require.Equal(t, []string{"first"}, names(), "a bad config changes nothing")
+
+	write("sources: [\n")
+	reloads <- struct{}{}
+	require.Error(t, <-results)
+	require.Equal(t, []string{"first"}, names())
+
+	var metrics string
+	{
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b := new(strings.Builder)
+		_, _ = io.Copy(b, resp.Body)
+		resp.Body.Close()
+		metrics = b.String()
+	}
+	require.Contains(t, metrics, "auditlake_config_last_reload_successful 0")
+
+	write("sources:\n  - name: second\n    url: " + filepath.Join(dir, "src-b") + "\n    interval: 1h\n")
+	reloads <- struct{}{}
+	require.NoError(t, <-results)
+	require.Equal(t, []string{"second"}, names(), "a good config applies")
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -27,7 +28,25 @@ type Config struct {
 	// ActionGroups are the action_groups entries as YAML nodes (with their lines), decoded by
 	// app with the notifier, because config must not import it.
 	ActionGroups []yaml.Node
+	// Sources are the buckets auditlake serve keeps ingesting.
+	Sources []Source
 }
+
+// Source is one entry of the sources section: a bucket serve watches.
+//
+//	sources:
+//	  - name: prod-delivery                  # unique; shown in the ingestion status
+//	    url: s3://audit-logs/delivery?region=eu-west-1   # or a folder, file://, gs://, azblob://
+//	    interval: 30s                        # poll interval, 1s to 24h; default 30s
+type Source struct {
+	Name     string
+	URL      string
+	Interval time.Duration
+	Pos      Pos
+}
+
+// DefaultSourceInterval is a source's poll interval when the file gives none.
+const DefaultSourceInterval = 30 * time.Second
 
 // Rules is the rules section.
 type Rules struct {
@@ -168,6 +187,8 @@ func (p *parser) parseRoot(root *yaml.Node, c *Config) {
 			p.parseRules(kv, c)
 		case "action_groups":
 			p.parseActionGroups(kv, c)
+		case "sources":
+			p.parseSources(kv, c)
 		default:
 			p.errorf(kv.key.Line, "unknown section %q in config file", kv.key.Value)
 		}
@@ -321,6 +342,85 @@ func (p *parser) parseActionGroups(kv pair, c *Config) {
 			continue
 		}
 		c.ActionGroups = append(c.ActionGroups, *n)
+	}
+}
+
+var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+func (p *parser) parseSources(kv pair, c *Config) {
+	if isNull(kv.val) {
+		return
+	}
+	if kv.val.Kind != yaml.SequenceNode {
+		p.errorf(kv.val.Line, "sources must be a list of {name, url, interval}")
+		return
+	}
+	names, urls := map[string]int{}, map[string]int{}
+	for _, n := range kv.val.Content {
+		n = resolve(n)
+		if n.Kind != yaml.MappingNode {
+			p.errorf(n.Line, "each source must be a mapping with name, url and interval")
+			continue
+		}
+		src := Source{Interval: DefaultSourceInterval, Pos: Pos{p.file, n.Line}}
+		ok := true
+		for _, e := range p.pairs(n, "a source") {
+			switch e.key.Value {
+			case "name":
+				v, good := p.str(e)
+				if good && !sourceNameRE.MatchString(v) {
+					p.errorf(e.val.Line, "source name %q: use up to 64 letters, digits, ., _ and -", v)
+					good = false
+				}
+				src.Name, ok = v, ok && good
+			case "url":
+				v, good := p.str(e)
+				if good && strings.TrimSpace(v) == "" {
+					p.errorf(e.val.Line, "source url is empty")
+					good = false
+				}
+				src.URL, ok = v, ok && good
+			case "interval":
+				v, good := p.str(e)
+				if good {
+					d, err := time.ParseDuration(v)
+					switch {
+					case err != nil:
+						p.errorf(e.val.Line, "source interval %q: want a duration such as 30s or 5m", v)
+						good = false
+					case d < time.Second || d > 24*time.Hour:
+						p.errorf(e.val.Line, "source interval %s: must be from 1s to 24h", v)
+						good = false
+					}
+					src.Interval = d
+				}
+				ok = ok && good
+			default:
+				p.errorf(e.key.Line, "unknown field %q in a source (want name, url or interval)", e.key.Value)
+				ok = false
+			}
+		}
+		if src.Name == "" && ok {
+			p.errorf(n.Line, "source needs a name")
+			ok = false
+		}
+		if src.URL == "" && ok {
+			p.errorf(n.Line, "source %s needs a url", src.Name)
+			ok = false
+		}
+		if !ok {
+			continue
+		}
+		if first, dup := names[src.Name]; dup {
+			p.errorf(n.Line, "source name %q repeated, first at line %d", src.Name, first)
+			continue
+		}
+		if first, dup := urls[src.URL]; dup {
+			p.errorf(n.Line, "source url %q repeated, first at line %d", src.URL, first)
+			continue
+		}
+		names[src.Name], urls[src.URL] = n.Line, n.Line
+		c.Sources = append(c.Sources, src)
 	}
 }
 

@@ -13,6 +13,10 @@
 //	action_groups:                      # kept as YAML nodes; app decodes them with the notifier
 //	  - name: secops
 //	    ...
+//	sources:                            # buckets auditlake serve keeps ingesting
+//	  - name: prod-delivery             # unique; shown in the ingestion status
+//	    url: s3://audit-logs/delivery?region=eu-west-1
+//	    interval: 30s                   # poll interval, 1s to 24h (default 30s)
 //
 // Load and Parse report every problem at once, each an *Error rendered "file:line: message",
 // joined with errors.Join (as the rule loader does). Unknown sections and fields are errors,

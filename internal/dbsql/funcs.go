@@ -148,6 +148,37 @@ func (c *call) distinct() bool {
 	return len(c.spans) > 0 && c.t.toks[c.spans[0][0]].is("DISTINCT")
 }
 
+// num returns argument i for a numeric function: a request_params value (a string, which Spark
+// casts implicitly) becomes a DOUBLE.
+func (c *call) num(i int) string {
+	if c.t.mapAccess(c.spans[i][0]) == c.spans[i][1] {
+		return "TRY_CAST(" + c.a[i] + " AS DOUBLE)"
+	}
+	return c.a[i]
+}
+
+// strings returns the arguments from index i on, cast to VARCHAR when one of them is a
+// request_params value: Spark gives if, coalesce and nvl a string result when a string
+// argument meets a number, where DuckDB refuses to mix the types.
+func (c *call) strs(from int) []string {
+	out := append([]string(nil), c.a[from:]...)
+	has := false
+	for i := from; i < len(c.spans); i++ {
+		if c.t.mapAccess(c.spans[i][0]) == c.spans[i][1] {
+			has = true
+		}
+	}
+	if !has {
+		return out
+	}
+	for i := range out {
+		if _, lit := c.lit(from + i); !lit && c.t.mapAccess(c.spans[from+i][0]) != c.spans[from+i][1] {
+			out[i] = "CAST(" + out[i] + " AS VARCHAR)"
+		}
+	}
+	return out
+}
+
 // p wraps argument i in parentheses, for use inside an operator expression.
 func (c *call) p(i int) string { return "(" + c.a[i] + ")" }
 
@@ -213,9 +244,17 @@ var funcs = map[string]rule{
 	// Nulls and conditionals.
 	"isnull":    tmpl(1, "((%[1]s) IS NULL)"),
 	"isnotnull": tmpl(1, "((%[1]s) IS NOT NULL)"),
-	"nvl":       rename("coalesce", 2, 2),
-	"nvl2":      tmpl(3, "CASE WHEN (%[1]s) IS NOT NULL THEN %[2]s ELSE %[3]s END"),
-	"ifnull":    rename("coalesce", 2, 2),
+	"nvl":       {min: 2, max: 2, fn: coalesce},
+	"ifnull":    {min: 2, max: 2, fn: coalesce},
+	"coalesce":  {min: 1, max: -1, fn: coalesce},
+	"nvl2": {min: 3, max: 3, fn: func(c *call) (string, error) {
+		v := c.strs(1)
+		return "CASE WHEN (" + c.a[0] + ") IS NOT NULL THEN " + v[0] + " ELSE " + v[1] + " END", nil
+	}},
+	"if": {min: 3, max: 3, fn: func(c *call) (string, error) {
+		v := c.strs(1)
+		return "if(" + c.a[0] + ", " + v[0] + ", " + v[1] + ")", nil
+	}},
 
 	// Aggregates.
 	"collect_set":  {min: 1, max: 1, agg: true, fn: collect(true)},
@@ -242,21 +281,30 @@ var funcs = map[string]rule{
 		return "count(" + kw + "CASE WHEN " + strings.Join(conds, " AND ") + " THEN row(" + strings.Join(args, ", ") + ") END)", nil
 	}},
 	"approx_count_distinct": {min: 1, max: 2, fn: func(c *call) (string, error) { return "approx_count_distinct(" + c.a[0] + ")", nil }},
-	"percentile_approx":     {min: 2, max: 3, fn: func(c *call) (string, error) { return "approx_quantile(" + c.a[0] + ", " + c.a[1] + ")", nil }},
-	"approx_percentile":     {min: 2, max: 3, fn: func(c *call) (string, error) { return "approx_quantile(" + c.a[0] + ", " + c.a[1] + ")", nil }},
-	"percentile":            {min: 2, max: 3, fn: func(c *call) (string, error) { return "quantile_cont(" + c.a[0] + ", " + c.a[1] + ")", nil }},
+	"percentile_approx":     {min: 2, max: 3, fn: func(c *call) (string, error) { return "approx_quantile(" + c.num(0) + ", " + c.a[1] + ")", nil }},
+	"approx_percentile":     {min: 2, max: 3, fn: func(c *call) (string, error) { return "approx_quantile(" + c.num(0) + ", " + c.a[1] + ")", nil }},
+	"percentile":            {min: 2, max: 3, fn: func(c *call) (string, error) { return "quantile_cont(" + c.num(0) + ", " + c.a[1] + ")", nil }},
 	"first":                 {min: 1, max: 2, fn: firstLast("first")},
 	"first_value":           {min: 1, max: 2, fn: firstLast("first")},
 	"last":                  {min: 1, max: 2, fn: firstLast("last")},
 	"last_value":            {min: 1, max: 2, fn: firstLast("last")},
 	"every":                 rename("bool_and", 1, 1),
-	"std":                   rename("stddev_samp", 1, 1),
-	"mean":                  rename("avg", 1, 1),
+	"std":                   numeric("stddev_samp"),
+	"mean":                  numeric("avg"),
+	"sum":                   numeric("sum"),
+	"avg":                   numeric("avg"),
+	"stddev":                numeric("stddev"),
+	"stddev_samp":           numeric("stddev_samp"),
+	"stddev_pop":            numeric("stddev_pop"),
+	"variance":              numeric("variance"),
+	"var_samp":              numeric("var_samp"),
+	"var_pop":               numeric("var_pop"),
+	"median":                numeric("median"),
 
 	// Arrays and maps.
-	"size":             tmpl(1, "CASE WHEN (%[1]s) IS NULL THEN -1 ELSE len(%[1]s) END"),
+	"size":             {min: 1, max: 1, fn: size},
 	"array_size":       tmpl(1, "len(%[1]s)"),
-	"cardinality":      tmpl(1, "CASE WHEN (%[1]s) IS NULL THEN -1 ELSE len(%[1]s) END"),
+	"cardinality":      {min: 1, max: 1, fn: size},
 	"element_at":       tmpl(2, "(%[1]s)[%[2]s]"),
 	"try_element_at":   tmpl(2, "(%[1]s)[%[2]s]"),
 	"explode":          rename("unnest", 1, 1),
@@ -374,6 +422,31 @@ var funcs = map[string]rule{
 	"make_timestamp":     rename("make_timestamptz", 6, 7),
 }
 
+// size is -1 for NULL, as in Spark; request_params (a map) is measured with cardinality, any
+// other argument is taken for an array.
+func size(c *call) (string, error) {
+	f := "len"
+	sp := c.spans[0]
+	if last := c.t.toks[sp[1]-1]; last.is("request_params") && (sp[1]-sp[0] == 1 || sp[1]-sp[0] == 3 && c.t.toks[sp[0]+1].op(".")) {
+		f = "cardinality"
+	}
+	return "CASE WHEN " + c.p(0) + " IS NULL THEN -1 ELSE " + f + "(" + c.a[0] + ") END", nil
+}
+
+// coalesce renders coalesce, nvl and ifnull, with Spark's string result for mixed arguments.
+func coalesce(c *call) (string, error) { return "coalesce(" + strings.Join(c.strs(0), ", ") + ")", nil }
+
+// numeric renders an aggregate over numbers; a request_params value is cast to DOUBLE, as
+// Spark casts a string summed or averaged.
+func numeric(name string) rule {
+	return rule{min: 1, max: 1, fn: func(c *call) (string, error) {
+		if c.distinct() {
+			return name + "(" + c.a[0] + ")", nil
+		}
+		return name + "(" + c.num(0) + ")", nil
+	}}
+}
+
 // collect renders collect_set/collect_list: Spark skips nulls and returns [] for no rows.
 func collect(distinct bool) func(c *call) (string, error) {
 	return func(c *call) (string, error) {
@@ -453,7 +526,7 @@ func fromJSON(c *call) (string, error) {
 	if err != nil {
 		return "", errAt(c.pos(1), "from_json schema: %s", err)
 	}
-	st := &translator{toks: toks, opts: c.t.opts, funcs: c.t.funcs}
+	st := &translator{toks: toks, opts: c.t.opts, funcs: c.t.funcs, numeric: -1}
 	if err := st.link(); err != nil {
 		return "", errAt(c.pos(1), "from_json schema: %s", err)
 	}
@@ -780,10 +853,12 @@ func window(c *call) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch c.field {
-	case "start":
+	switch {
+	case c.field == "start" || c.field == "" && c.t.inGroupBy(c.k):
+		// Grouping by the window is grouping by its start: the end follows from it, and
+		// DuckDB then accepts window.start, window.end and window(…) in the select list.
 		return w.start, nil
-	case "end":
+	case c.field == "end":
 		return w.end, nil
 	}
 	return "struct_pack(start := " + w.start + ", \"end\" := " + w.end + ")", nil
@@ -856,6 +931,27 @@ func (t *translator) windowInScope(k int) *windowCall {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// inGroupBy reports whether token k is in a GROUP BY list (at its top level).
+func (t *translator) inGroupBy(k int) bool {
+	for i := k - 1; i >= 0; i-- {
+		tok := t.toks[i]
+		switch {
+		case tok.op(")") || tok.op("]"):
+			i = t.match[i]
+		case tok.op("(") || tok.op("["):
+			return false
+		case tok.is("BY"):
+			return t.tok(i - 1).is("GROUP")
+		case tok.Kind == Ident && clauseStart[strings.ToUpper(tok.Text)]:
+			return false
+		}
+	}
+	return false
+}
+
+var clauseStart = map[string]bool{"SELECT": true, "FROM": true, "WHERE": true, "HAVING": true, "QUALIFY": true,
+	"WINDOW": true, "LIMIT": true, "ORDER": true, "UNION": true, "EXCEPT": true, "INTERSECT": true}
 
 // sqlSyntax reports whether tokens [i, j) hold a keyword of SQL call syntax at their top level.
 func (t *translator) sqlSyntax(i, j int) bool {

@@ -11,13 +11,28 @@ type Options struct {
 	// Now pins current_timestamp(), now(), current_date() and unix_timestamp(). Zero: the
 	// translated SQL reads DuckDB's clock when it runs.
 	Now time.Time
-	// Tables maps lowercase dotted Databricks table names to DuckDB table names. Nil:
+	// Tables maps lowercase dotted Databricks table names to DuckDB tables. Nil:
 	// DefaultTables. A three-part name under the system catalog that is not listed is refused.
-	Tables map[string]string
+	Tables map[string]Table
 }
 
-// DefaultTables maps the Databricks system tables auditlake holds to its own tables.
-var DefaultTables = map[string]string{"system.access.audit": "silver.audit"}
+// Table is the DuckDB face of a Databricks table.
+type Table struct {
+	// Name is the DuckDB table.
+	Name string
+	// Select, when set, is the select list over Name that gives the Databricks table's columns
+	// in its order and types; the name then becomes a subquery, aliased by its last part.
+	Select string
+}
+
+// DefaultTables maps the Databricks system tables auditlake holds to its own tables:
+// system.access.audit is silver.audit with the columns of the Databricks table, in its order,
+// workspace_id a BIGINT as there (silver's extra columns email, source_format, source_file and
+// ingested_at are not part of it; query silver.audit for them).
+var DefaultTables = map[string]Table{"system.access.audit": {Name: "silver.audit",
+	Select: "version, event_time, event_date, TRY_CAST(workspace_id AS BIGINT) AS workspace_id, source_ip_address, " +
+		"user_agent, session_id, user_identity, service_name, action_name, request_id, request_params, response, " +
+		"audit_level, account_id, event_id, identity_metadata"}}
 
 // Translate rewrites one Databricks (Spark) SQL query as DuckDB SQL with Spark's semantics,
 // token by token: table names, quoting, literals, operators and the functions listed in
@@ -36,7 +51,7 @@ func Translate(src string, opts Options) (out string, err error) {
 	if opts.Tables == nil {
 		opts.Tables = DefaultTables
 	}
-	t := &translator{toks: toks, opts: opts, funcs: funcs, windows: map[int]*windowCall{}}
+	t := &translator{toks: toks, opts: opts, funcs: funcs, numeric: -1, windows: map[int]*windowCall{}}
 	if err := t.link(); err != nil {
 		return "", err
 	}
@@ -53,8 +68,12 @@ type translator struct {
 	match   []int // for ( [ : the index of the closing token, and back
 	parent  []int // index of the innermost enclosing ( or -1
 	funcs   map[string]rule
+	numeric int // the token whose map value is being cast to a number, or -1
 	windows map[int]*windowCall
 }
+
+// maxDepth bounds bracket nesting, and so the translator's recursion.
+const maxDepth = 500
 
 // link pairs brackets and records each token's enclosing parenthesis.
 func (t *translator) link() error {
@@ -69,6 +88,9 @@ func (t *translator) link() error {
 		}
 		switch {
 		case tok.op("(") || tok.op("["):
+			if len(stack) >= maxDepth {
+				return errAt(tok.Pos, "query nests brackets more than %d deep", maxDepth)
+			}
 			stack = append(stack, i)
 		case tok.op(")") || tok.op("]"):
 			want := "("
@@ -157,6 +179,12 @@ func (t *translator) one(k, j int) (string, int, error) {
 	case Op:
 		return t.operator(k, j)
 	case Ident:
+		if e := t.mapAccess(k); e > k && e <= j && k != t.numeric && t.numericContext(k, e) {
+			t.numeric = k // translate the value itself once, without coming back here
+			s, err := t.text(k, e)
+			t.numeric = -1
+			return "TRY_CAST(" + s + " AS DOUBLE)", e, err
+		}
 		return t.word(k, j)
 	}
 	return tok.Text, k + 1, nil
@@ -206,6 +234,44 @@ func (t *translator) operator(k, j int) (string, int, error) {
 	}
 	return tok.Text, k + 1, nil
 }
+
+// mapAccess returns the end of a request_params value starting at token k (request_params.key,
+// request_params['key'], t.request_params.key), or k when there is none. request_params is a
+// map of strings in Databricks as in silver.audit.
+func (t *translator) mapAccess(k int) int {
+	if t.tok(k - 1).op(".") {
+		return k
+	}
+	n := k
+	if t.tok(n).Kind == Ident && !t.tok(n).is("request_params") && t.tok(n+1).op(".") {
+		n += 2 // a table qualifier
+	}
+	if !t.tok(n).is("request_params") {
+		return k
+	}
+	switch {
+	case t.tok(n+1).op(".") && (t.tok(n+2).Kind == Ident || t.tok(n+2).Kind == QIdent) && !t.tok(n+3).op("("):
+		return n + 3
+	case t.tok(n+1).op("[") && t.tok(n+2).Kind == String && t.tok(n+3).op("]"):
+		return n + 4
+	}
+	return k
+}
+
+// numericContext reports whether the value in [k, e) is compared with, or computed with, a
+// number literal: request_params.executionTime > 1000.
+func (t *translator) numericContext(k, e int) bool {
+	isNum := func(i int) bool {
+		return t.tok(i).Kind == Number || (t.tok(i).op("-") && t.tok(i+1).Kind == Number)
+	}
+	if after := t.tok(e); after.Kind == Op && (comparison[after.Text] || arithmetic[after.Text]) && isNum(e+1) {
+		return true
+	}
+	before := t.tok(k - 1)
+	return before.Kind == Op && (comparison[before.Text] || arithmetic[before.Text]) && t.tok(k-2).Kind == Number
+}
+
+var arithmetic = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true}
 
 // clauseWords are keywords after which an expression starts.
 var clauseWords = map[string]bool{"SELECT": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "ON": true,
@@ -257,6 +323,9 @@ func (t *translator) word(k, j int) (string, int, error) {
 	}
 	if next.op("->") && k+1 < j {
 		return "lambda " + tok.Text + ":", k + 2, nil
+	}
+	if t.implicitAlias(k) {
+		return quoteIdent(tok.Text), k + 1, nil
 	}
 	switch up {
 	case "CURRENT_TIMESTAMP", "CURRENT_DATE", "NOW":
@@ -322,6 +391,38 @@ func (t *translator) word(k, j int) (string, int, error) {
 	return tok.Text, k + 1, nil
 }
 
+// implicitAlias reports whether token k is an alias written without AS that DuckDB would read
+// as a keyword (count(*) month, t key): Spark accepts those, DuckDB only plain identifiers.
+func (t *translator) implicitAlias(k int) bool {
+	w := strings.ToLower(t.toks[k].Text)
+	if !duckdbKeywords[w] || neverAlias[w] {
+		return false
+	}
+	prev, next := t.tok(k-1), t.tok(k+1)
+	valueEnd := prev.op(")") || prev.op("]") || prev.Kind == String || prev.Kind == Number || prev.Kind == QIdent ||
+		prev.Kind == Ident && !duckdbKeywords[strings.ToLower(prev.Text)]
+	follows := next.op(",") || next.op(")") || next.op(";") || next.Kind == EOF ||
+		next.Kind == Ident && aliasFollowers[strings.ToUpper(next.Text)]
+	return valueEnd && follows
+}
+
+// neverAlias are keywords that end an expression or clause item, never aliases.
+var neverAlias = map[string]bool{"asc": true, "desc": true, "null": true, "true": true, "false": true, "first": true,
+	"last": true, "end": true, "row": true, "rows": true, "preceding": true, "following": true, "unbounded": true,
+	"current": true, "distinct": true, "all": true, "and": true, "or": true, "not": true, "is": true, "then": true,
+	"else": true, "when": true, "by": true, "from": true, "where": true, "on": true, "using": true, "join": true,
+	"as": true, "in": true, "like": true, "ilike": true, "between": true, "escape": true, "over": true, "filter": true,
+	"union": true, "except": true, "intersect": true, "limit": true, "offset": true, "group": true, "order": true,
+	"having": true, "qualify": true, "window": true, "select": true, "with": true, "case": true, "semi": true, "anti": true,
+	"left": true, "right": true, "full": true, "inner": true, "outer": true, "cross": true, "natural": true, "lateral": true,
+	"nulls": true, "ties": true, "only": true, "recursive": true, "values": true}
+
+// aliasFollowers are the keywords that may follow an alias.
+var aliasFollowers = map[string]bool{"FROM": true, "WHERE": true, "ON": true, "JOIN": true, "LEFT": true, "RIGHT": true,
+	"INNER": true, "FULL": true, "CROSS": true, "GROUP": true, "ORDER": true, "LIMIT": true, "UNION": true, "EXCEPT": true,
+	"INTERSECT": true, "HAVING": true, "QUALIFY": true, "WINDOW": true, "USING": true, "LATERAL": true, "NATURAL": true,
+	"SEMI": true, "ANTI": true}
+
 // tableName maps a dotted name starting at k that names a Databricks table (system.access.audit)
 // to the DuckDB table. ok is false when k does not start such a name.
 func (t *translator) tableName(k, j int) (string, int, bool, error) {
@@ -350,10 +451,22 @@ func (t *translator) tableName(k, j int) (string, int, bool, error) {
 		return "", 0, false, nil
 	}
 	for l := len(parts); l >= 2; l-- {
-		if to, ok := t.opts.Tables[strings.Join(parts[:l], ".")]; ok {
-			end := k + 2*l - 1
-			return to, end, true, nil
+		to, ok := t.opts.Tables[strings.Join(parts[:l], ".")]
+		if !ok {
+			continue
 		}
+		end := k + 2*l - 1
+		last := quoteIdent(parts[l-1])
+		switch {
+		case to.Select == "":
+			return to.Name, end, true, nil
+		case t.tok(end).op("."):
+			// system.access.audit.event_time: a column qualified by the table's name.
+			return last, end, true, nil
+		case t.aliasAt(end):
+			return "(SELECT " + to.Select + " FROM " + to.Name + ")", end, true, nil
+		}
+		return "(SELECT " + to.Select + " FROM " + to.Name + ") AS " + last, end, true, nil
 	}
 	if len(parts) == 3 && parts[0] == "system" {
 		return "", 0, false, errAt(t.toks[k].Pos, "table %s is not available: auditlake holds %s", strings.Join(parts, "."), tableList(t.opts.Tables))
@@ -361,10 +474,28 @@ func (t *translator) tableName(k, j int) (string, int, bool, error) {
 	return "", 0, false, nil
 }
 
-func tableList(m map[string]string) string {
+// aliasAt reports whether token k is a table alias (t, AS t, `t`) rather than the next clause.
+func (t *translator) aliasAt(k int) bool {
+	tok := t.tok(k)
+	switch tok.Kind {
+	case QIdent:
+		return true
+	case Ident:
+		return !notAlias[strings.ToUpper(tok.Text)]
+	}
+	return false
+}
+
+var notAlias = map[string]bool{"WHERE": true, "JOIN": true, "LEFT": true, "RIGHT": true, "FULL": true, "INNER": true,
+	"CROSS": true, "NATURAL": true, "SEMI": true, "ANTI": true, "ON": true, "USING": true, "GROUP": true, "ORDER": true,
+	"SORT": true, "LIMIT": true, "OFFSET": true, "UNION": true, "EXCEPT": true, "INTERSECT": true, "MINUS": true,
+	"HAVING": true, "WINDOW": true, "QUALIFY": true, "LATERAL": true, "TABLESAMPLE": true, "PIVOT": true,
+	"UNPIVOT": true, "CLUSTER": true, "DISTRIBUTE": true, "FETCH": true, "VERSION": true, "TIMESTAMP": true}
+
+func tableList(m map[string]Table) string {
 	var s []string
 	for from, to := range m {
-		s = append(s, from+" (as "+to+")")
+		s = append(s, from+" (as "+to.Name+")")
 	}
 	if len(s) == 0 {
 		return "no Databricks tables"

@@ -11,10 +11,12 @@ import (
 // checks what the rewrites compute.
 func TestTranslate(t *testing.T) {
 	now := time.Date(2019, 12, 29, 0, 0, 0, 0, time.UTC)
+	audit := "(SELECT " + DefaultTables["system.access.audit"].Select + " FROM silver.audit)"
 	for _, tc := range []struct{ in, want string }{
-		{"SELECT * FROM system.access.audit", "SELECT * FROM silver.audit"},
-		{"SELECT * FROM `system`.`access`.`audit` a", "SELECT * FROM silver.audit a"},
-		{"SELECT * FROM SYSTEM.ACCESS.AUDIT", "SELECT * FROM silver.audit"},
+		{"SELECT * FROM system.access.audit", "SELECT * FROM " + audit + ` AS "audit"`},
+		{"SELECT * FROM `system`.`access`.`audit` a JOIN system.access.audit AS b USING (event_id)", "SELECT * FROM " + audit + " a JOIN " + audit + ` AS "b" USING (event_id)`},
+		{"SELECT system.access.audit.event_time FROM SYSTEM.ACCESS.AUDIT WHERE x", `SELECT "audit".event_time FROM ` + audit + ` AS "audit" WHERE x`},
+		{"SELECT 1 FROM (SELECT * FROM system.access.audit), system.access.audit;", "SELECT 1 FROM (SELECT * FROM " + audit + ` AS "audit"), ` + audit + ` AS "audit";`},
 		{"SELECT `my col`, `a``b` FROM t", `SELECT "my col", "a` + "`" + `b" FROM t`},
 		{`SELECT "it's" AS x`, `SELECT 'it''s' AS "x"`},
 		{`SELECT 'a\'b', 'x\\d+', '\n', 'a' 'b', r'\d'`, "SELECT 'a''b', 'x\\d+', '\n', 'ab', '\\d'"},
@@ -42,12 +44,13 @@ func TestTranslate(t *testing.T) {
 		{"SELECT CAST(x AS STRING), CAST(y AS MAP<STRING, ARRAY<INT>>), z::TIMESTAMP, CAST(d AS DECIMAL(10,2))",
 			"SELECT CAST(x AS VARCHAR), CAST(y AS MAP(VARCHAR, INTEGER[])), z::TIMESTAMPTZ, CAST(d AS DECIMAL(10,2))"},
 		{"SELECT window(event_time, '1 hour') AS w, count(*) FROM t GROUP BY window(event_time, '1 hour')",
-			`SELECT struct_pack(start := time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), "end" := (time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00') + INTERVAL '1 hour')) AS "w", count(*) FROM t GROUP BY struct_pack(start := time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), "end" := (time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00') + INTERVAL '1 hour'))`},
+			`SELECT struct_pack(start := time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), "end" := (time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00') + INTERVAL '1 hour')) AS "w", count(*) FROM t GROUP BY time_bucket(INTERVAL '1 hour', CAST(event_time AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00')`},
 		{"SELECT window.start, count(*) FROM t GROUP BY window(ts, '10 minutes')",
-			`SELECT time_bucket(INTERVAL '10 minute', CAST(ts AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), count(*) FROM t GROUP BY struct_pack(start := time_bucket(INTERVAL '10 minute', CAST(ts AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), "end" := (time_bucket(INTERVAL '10 minute', CAST(ts AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00') + INTERVAL '10 minute'))`},
+			`SELECT time_bucket(INTERVAL '10 minute', CAST(ts AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00'), count(*) FROM t GROUP BY time_bucket(INTERVAL '10 minute', CAST(ts AS TIMESTAMPTZ), TIMESTAMPTZ '1970-01-01 00:00:00+00')`},
 		{"SELECT EXISTS (SELECT 1), substring(s FROM 2), position('a' IN s), count(*) FILTER (WHERE x)",
 			"SELECT EXISTS (SELECT 1), substring(s FROM 2), position('a' IN s), count(*) FILTER (WHERE x)"},
 		{"SELECT a -- a comment\n/* block /* nested */ */ FROM t", "SELECT a  \n  FROM t"},
+		{"SELECT month(d) month, count(*) total, t.x name FROM t key WHERE a IS NULL, b DESC", `SELECT month(d) "month", count(*) total, t.x "name" FROM t "key" WHERE a IS NULL, b DESC`},
 		{"SELECT x FROM t LATERAL VIEW explode(xs) e AS v", "SELECT x FROM t CROSS JOIN LATERAL (SELECT unnest(xs) AS v) e"},
 	} {
 		got, err := Translate(tc.in, Options{Now: now})

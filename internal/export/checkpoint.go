@@ -24,8 +24,8 @@ const checkpointColumns = `{
 // checkpoint writes a classic single-file checkpoint of the table's latest version and points
 // _last_checkpoint at it. A checkpoint written twice has the same content, so it is replaced
 // with a rename; readers fall back to listing when _last_checkpoint is stale.
-func (e *Exporter) checkpoint(ctx context.Context, root string, lg dirLog) error {
-	snap, err := delta.Load(ctx, root, lg, checkpointReader(e.o.DB.SQL(), lg.dir))
+func (e *Exporter) checkpoint(ctx context.Context, tf tableFiles) error {
+	snap, err := delta.Load(ctx, tf.String(), tf.log(), tf.checkpointReader(e.o.DB.SQL()))
 	if err != nil {
 		return err
 	}
@@ -57,29 +57,28 @@ func (e *Exporter) checkpoint(ctx context.Context, root string, lg dirLog) error
 		js.Write(b)
 		js.WriteByte('\n')
 	}
-	tmp, err := writeTemp(lg.dir, []byte(js.String()))
+	dir, cleanup, err := tf.stagingDir()
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
-	final := filepath.Join(lg.dir, delta.CheckpointName(snap.Version))
-	part := final + ".tmp"
+	defer cleanup()
+	tmp := filepath.Join(dir, "checkpoint.json")
+	if err := os.WriteFile(tmp, []byte(js.String()), 0o644); err != nil {
+		return err
+	}
+	part := filepath.Join(dir, delta.CheckpointName(snap.Version))
 	q := "COPY (SELECT txn, \"add\", remove, metaData, protocol FROM read_json(" + store.QuoteLiteral(tmp) +
 		", format = 'newline_delimited', columns = " + checkpointColumns + ")) TO " + store.QuoteLiteral(part) + " (FORMAT parquet)"
 	if _, err := e.o.DB.SQL().ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("writing checkpoint %d: %w", snap.Version, err)
 	}
-	if err := os.Rename(part, final); err != nil {
+	if err := tf.replaceLogFile(ctx, delta.CheckpointName(snap.Version), part); err != nil {
 		return err
 	}
 	last, _ := json.Marshal(delta.LastCheckpoint{Version: snap.Version, Size: int64(len(acts))})
-	lt, err := writeTemp(lg.dir, last)
-	if err != nil {
+	lt := filepath.Join(dir, "_last_checkpoint")
+	if err := os.WriteFile(lt, last, 0o644); err != nil {
 		return err
 	}
-	if err := os.Rename(lt, filepath.Join(lg.dir, "_last_checkpoint")); err != nil {
-		os.Remove(lt)
-		return err
-	}
-	return syncDir(lg.dir)
+	return tf.replaceLogFile(ctx, "_last_checkpoint", lt)
 }

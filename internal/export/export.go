@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/auditlake/auditlake/internal/delta"
+	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 )
 
@@ -48,8 +49,9 @@ type Options struct {
 // tags, before it nothing is. Each commit also carries txn{appId: "auditlake:<table>",
 // version: export sequence}.
 type Exporter struct {
-	o   Options
-	log *slog.Logger
+	o    Options
+	log  *slog.Logger
+	dest *source.Dest // nil for a local folder
 	// beforeCommit, when set (tests), runs between writing the data files and the commit.
 	beforeCommit func(table string, version int64)
 }
@@ -93,29 +95,49 @@ func New(o Options) (*Exporter, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	e := &Exporter{o: o, log: o.Logger}
+	if source.IsBucketURL(o.To) {
+		d, err := source.OpenDest(context.Background(), o.To)
+		if err != nil {
+			return nil, err
+		}
+		e.dest = d
+		return e, nil
+	}
 	root, err := localRoot(o.To)
 	if err != nil {
 		return nil, err
 	}
-	o.To = root
-	return &Exporter{o: o, log: o.Logger}, nil
+	e.o.To = root
+	return e, nil
+}
+
+// Close releases the destination bucket.
+func (e *Exporter) Close() error {
+	if e.dest != nil {
+		return e.dest.Close()
+	}
+	return nil
 }
 
 // localRoot turns a folder or file:// URL into an absolute path.
 func localRoot(to string) (string, error) {
 	if u, err := url.Parse(to); err == nil && u.Scheme != "" && len(u.Scheme) > 1 {
 		if u.Scheme != "file" {
-			return "", fmt.Errorf("export destination %s: scheme %q is not supported yet (use a folder or file://)", redactURL(u), u.Scheme)
+			return "", fmt.Errorf("export destination: scheme %q is not supported (use a folder, file://, s3://, gs:// or azblob://)", u.Scheme)
 		}
 		to = u.Path
 	}
 	return filepath.Abs(to)
 }
 
-func redactURL(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.User = "", nil
-	return c.String()
+// files returns where a table's files live.
+func (e *Exporter) files(table string) tableFiles {
+	schemaName, name, _ := strings.Cut(table, ".")
+	if e.dest != nil {
+		return tableFiles{root: schemaName + "/" + name, dest: e.dest}
+	}
+	return tableFiles{root: filepath.Join(e.o.To, schemaName, name)}
 }
 
 // Run exports every selected table once.
@@ -214,19 +236,27 @@ func parseFilesTag(s string) ([]fileVersion, error) {
 	return out, nil
 }
 
+// carry is a replaced file's rows of retired source files, to be copied into a new file.
+type carry struct {
+	old   *delta.Add
+	files []fileVersion
+}
+
 // plan is what one export of a table writes: per partition, the source files whose rows go
 // into a new file, and the live files it replaces.
 type plan struct {
 	write  map[string]map[int64]bool // event_date → file ids (rows of those files on that date)
 	all    map[int64]bool            // file ids whose rows are written on every date they have
 	remove []*delta.Add
+	carry  []carry // rows of retired files in removed files, copied from those files
 }
 
 func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary, error) {
 	sum := TableSummary{Table: table, Version: -1}
-	schemaName, name, _ := strings.Cut(table, ".")
-	root := filepath.Join(e.o.To, schemaName, name)
-	lg := dirLog{dir: filepath.Join(root, delta.LogDir)}
+	_, name, _ := strings.Cut(table, ".")
+	tf := e.files(table)
+	root := tf.String()
+	lg := tf.log()
 
 	conn, err := e.o.DB.SQL().Conn(ctx)
 	if err != nil {
@@ -246,7 +276,7 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 		return sum, err
 	}
 	if len(names) > 0 {
-		snap, err = delta.Load(ctx, root, lg, checkpointReader(e.o.DB.SQL(), lg.dir))
+		snap, err = delta.Load(ctx, root, lg, tf.checkpointReader(e.o.DB.SQL()))
 		if err != nil {
 			return sum, err
 		}
@@ -281,16 +311,41 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 		}
 	}
 
-	p, err := e.plan(ctx, conn, src, snap)
+	ret, err := retiredVersions(ctx, conn)
+	if err != nil {
+		return sum, err
+	}
+	p, err := e.plan(ctx, conn, src, snap, ret)
 	if err != nil {
 		return sum, err
 	}
 	if len(p.write) == 0 && len(p.remove) == 0 && meta == nil {
 		return sum, nil // up to date
 	}
-	added, rows, err := e.writeFiles(ctx, conn, src, root, p.write, newSchema)
+	added, rows, err := e.writeFiles(ctx, conn, src, tf, p.write, newSchema)
 	if err != nil {
 		return sum, err
+	}
+	// Rows of retired source files (no longer in DuckDB) that shared a replaced file are
+	// carried over from that file itself.
+	for _, c := range p.carry {
+		date := ""
+		if v := c.old.PartitionValues["event_date"]; v != nil {
+			date = *v
+		}
+		paths := make([]string, len(c.files))
+		tags := make([]string, len(c.files))
+		for i, f := range c.files {
+			paths[i] = store.QuoteLiteral(ret[f.id].path)
+			tags[i] = f.String()
+		}
+		a, err := e.compact(ctx, conn, snap, tf, date, []*delta.Add{c.old}, "source_file IN ("+strings.Join(paths, ", ")+")", strings.Join(tags, ","))
+		if err != nil {
+			return sum, err
+		}
+		a.DataChange = true
+		added = append(added, a)
+		rows += recordsOrZero(a)
 	}
 	for _, a := range added {
 		sum.Bytes += a.Size
@@ -343,7 +398,7 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 	if e.beforeCommit != nil {
 		e.beforeCommit(table, version)
 	}
-	if err := e.commit(ctx, root, lg, version, acts); err != nil {
+	if err := e.commit(ctx, tf, version, acts); err != nil {
 		return sum, err
 	}
 	sum.Version, sum.Added, sum.Removed = version, len(added), len(p.remove)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,15 +19,14 @@ import (
 // tag is the union of the old ones'.
 func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, error) {
 	sum := TableSummary{Table: table, Version: -1}
-	schemaName, name, _ := strings.Cut(table, ".")
-	root := filepath.Join(e.o.To, schemaName, name)
-	lg := dirLog{dir: filepath.Join(root, delta.LogDir)}
+	tf := e.files(table)
+	root, lg := tf.String(), tf.log()
 	names, err := lg.List(ctx)
 	if err != nil || len(names) == 0 {
 		return sum, err
 	}
 	db := e.o.DB.SQL()
-	snap, err := delta.Load(ctx, root, lg, checkpointReader(db, lg.dir))
+	snap, err := delta.Load(ctx, root, lg, tf.checkpointReader(db))
 	if err != nil {
 		return sum, err
 	}
@@ -65,7 +63,7 @@ func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, er
 	}}}
 	for _, d := range dates {
 		old := byDate[d]
-		add, err := e.compact(ctx, conn, snap, root, d, old)
+		add, err := e.compact(ctx, conn, snap, tf, d, old, "", "")
 		if err != nil {
 			return sum, err
 		}
@@ -80,7 +78,7 @@ func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, er
 		sum.Bytes += add.Size
 	}
 	version := snap.Version + 1
-	if err := e.commit(ctx, root, lg, version, acts); err != nil {
+	if err := e.commit(ctx, tf, version, acts); err != nil {
 		return sum, err
 	}
 	sum.Version = version
@@ -88,8 +86,18 @@ func (e *Exporter) optimize(ctx context.Context, table string) (TableSummary, er
 	return sum, nil
 }
 
-func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snapshot, root, date string, old []*delta.Add) (*delta.Add, error) {
-	scan, err := scanFiles(ctx, e.o.DB.SQL(), snap, old, ScanOptions{Root: root})
+// compact writes the rows of the old files of one date (those matching filter, a SQL condition
+// over the table's columns, when it is not empty) into one new file. Its files tag is tag, or
+// the union of the old files' tags when tag is empty.
+func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snapshot, tf tableFiles, date string, old []*delta.Add,
+	filter, tag string) (*delta.Add, error) {
+	root := tf.String()
+	local, done, err := tf.fetch(ctx, old)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	scan, err := scanFiles(ctx, e.o.DB.SQL(), snap, old, ScanOptions{Root: local})
 	if err != nil {
 		return nil, err
 	}
@@ -101,12 +109,15 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 	}
 	dir := "event_date=" + date
 	name := "part-00000-" + newUUID() + ".c000.zstd.parquet"
-	staging := filepath.Join(root, "_staging-"+newUUID())
-	if err := os.MkdirAll(staging, 0o755); err != nil {
+	staging, cleanup, err := tf.stagingDir()
+	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(staging)
+	defer cleanup()
 	tmp := filepath.Join(staging, name)
+	if filter != "" {
+		scan = "SELECT * FROM (" + scan + ") WHERE " + filter
+	}
 	if _, err := conn.ExecContext(ctx, "COPY (SELECT "+strings.Join(cols, ", ")+" FROM ("+scan+")) TO "+store.QuoteLiteral(tmp)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
 		return nil, fmt.Errorf("compacting %s of %s: %w", dir, root, err)
 	}
@@ -125,7 +136,7 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 		n += r
 		known = known && ok
 	}
-	if known && st.rows != n {
+	if filter == "" && known && st.rows != n {
 		return nil, fmt.Errorf("compacting %s of %s: read %d rows, the files' stats say %d", dir, root, st.rows, n)
 	}
 	tags := map[string]bool{}
@@ -141,16 +152,15 @@ func (e *Exporter) compact(ctx context.Context, conn *sql.Conn, snap *delta.Snap
 		merged = append(merged, t)
 	}
 	sort.Strings(merged)
-	final := filepath.Join(root, dir, name)
-	if err := os.Rename(tmp, final); err != nil {
-		return nil, err
+	if tag != "" {
+		merged = []string{tag}
 	}
-	fi, err := os.Stat(final)
+	size, mtime, err := tf.place(ctx, tmp, dir+"/"+name)
 	if err != nil {
 		return nil, err
 	}
-	return &delta.Add{Path: dir + "/" + name, PartitionValues: map[string]*string{"event_date": ptr(date)}, Size: fi.Size(),
-		ModificationTime: fi.ModTime().UnixMilli(), DataChange: false, Stats: st.json, Tags: map[string]string{filesTag: strings.Join(merged, ",")}}, nil
+	return &delta.Add{Path: dir + "/" + name, PartitionValues: map[string]*string{"event_date": ptr(date)}, Size: size,
+		ModificationTime: mtime, DataChange: false, Stats: st.json, Tags: map[string]string{filesTag: strings.Join(merged, ",")}}, nil
 }
 
 // recordsOf is an add's numRecords, if its stats say.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -18,7 +17,7 @@ import (
 )
 
 // plan compares the ledger with the file versions the table holds (its files' tags).
-func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *delta.Snapshot) (*plan, error) {
+func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *delta.Snapshot, ret map[int64]retiredFile) (*plan, error) {
 	p := &plan{write: map[string]map[int64]bool{}, all: map[int64]bool{}}
 	held := map[int64]int64{}          // file id → version in the table
 	byFile := map[int64][]*delta.Add{} // file id → live data files holding its rows
@@ -78,8 +77,9 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 	}
 	// A source file whose rows vanished from the table (a rewrite to nothing) also releases
 	// its files.
+	isRetired := func(id int64) bool { r, ok := ret[id]; return ok && r.version == held[id] }
 	for id := range held {
-		if _, ok := cur[id]; !ok {
+		if _, ok := cur[id]; !ok && !isRetired(id) {
 			for _, a := range byFile[id] {
 				if !removed[a.Path] {
 					removed[a.Path] = true
@@ -96,14 +96,20 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 			p.write[c.date][c.id] = true
 		}
 	}
-	// The other source files sharing a replaced file are written again, on that file's date.
+	// The other source files sharing a replaced file are written again, on that file's date:
+	// from DuckDB, or for retired ones (no longer in DuckDB) from the replaced file itself.
 	for _, a := range p.remove {
 		fvs, _ := parseFilesTag(a.Tags[filesTag])
 		date := ""
 		if v := a.PartitionValues["event_date"]; v != nil {
 			date = *v
 		}
+		var carried []fileVersion
 		for _, fv := range fvs {
+			if _, ok := cur[fv.id]; !ok && isRetired(fv.id) && !p.all[fv.id] {
+				carried = append(carried, fv)
+				continue
+			}
 			if _, ok := cur[fv.id]; !ok || p.all[fv.id] {
 				continue
 			}
@@ -112,8 +118,40 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 			}
 			p.write[date][fv.id] = true
 		}
+		if len(carried) > 0 {
+			p.carry = append(p.carry, carry{old: a, files: carried})
+		}
 	}
 	return p, nil
+}
+
+// retiredFile is a source file version retention removed from DuckDB.
+type retiredFile struct {
+	version int64
+	path    string
+}
+
+func retiredVersions(ctx context.Context, conn *sql.Conn) (map[int64]retiredFile, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT file_id, versions, path FROM bronze.retired")
+	if err != nil {
+		return nil, fmt.Errorf("reading bronze.retired: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]retiredFile{}
+	for rows.Next() {
+		var id int64
+		var r retiredFile
+		if err := rows.Scan(&id, &r.version, &r.path); err != nil {
+			return nil, err
+		}
+		out[id] = r
+	}
+	return out, rows.Err()
+}
+
+func recordsOrZero(a *delta.Add) int64 {
+	n, _ := recordsOf(a)
+	return n
 }
 
 // writeFiles copies the planned rows (per date, the rows of the given source files) into one
@@ -121,7 +159,7 @@ func (e *Exporter) plan(ctx context.Context, conn *sql.Conn, src string, snap *d
 // writes them into a staging folder first (folders starting with _ are invisible to Delta
 // readers, so a crash leaves only ignorable orphans); each file is then renamed into its
 // partition folder.
-func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src, root string, write map[string]map[int64]bool,
+func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src string, tf tableFiles, write map[string]map[int64]bool,
 	schema *delta.StructType) ([]*delta.Add, int64, error) {
 	var pairs []string
 	for date, ids := range write {
@@ -144,11 +182,13 @@ func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src, root str
 			cols = append(cols, store.QuoteIdent(f.Name))
 		}
 	}
-	staging := filepath.Join(root, "_staging-"+newUUID())
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	root := tf.String()
+	staging, cleanup, err := tf.stagingDir()
+	if err != nil {
 		return nil, 0, err
 	}
-	defer os.RemoveAll(staging)
+	defer cleanup()
+	staging = filepath.Join(staging, "out")
 	q := "COPY (SELECT " + strings.Join(cols, ", ") + ", event_date FROM (" + rows + ")) TO " + store.QuoteLiteral(staging) +
 		" (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (event_date), FILENAME_PATTERN 'part-00000-{uuid}.c000.zstd')"
 	if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -175,20 +215,14 @@ func (e *Exporter) writeFiles(ctx context.Context, conn *sql.Conn, src, root str
 		if len(files) != 1 {
 			return nil, 0, fmt.Errorf("writing data files of %s: DuckDB wrote %d files for %s, want 1", root, len(files), dir)
 		}
-		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
-			return nil, 0, err
-		}
 		name := filepath.Base(files[0])
-		if err := os.Rename(files[0], filepath.Join(root, dir, name)); err != nil {
-			return nil, 0, err
-		}
-		fi, err := os.Stat(filepath.Join(root, dir, name))
+		size, mtime, err := tf.place(ctx, files[0], dir+"/"+name)
 		if err != nil {
 			return nil, 0, err
 		}
 		adds = append(adds, &delta.Add{
 			Path: dir + "/" + name, PartitionValues: map[string]*string{"event_date": ptr(date)},
-			Size: fi.Size(), ModificationTime: fi.ModTime().UnixMilli(), DataChange: true,
+			Size: size, ModificationTime: mtime, DataChange: true,
 			Stats: st.json, Tags: map[string]string{filesTag: st.files},
 		})
 		total += st.rows
@@ -355,7 +389,8 @@ func mergeSchema(old, cur *delta.StructType) (*delta.StructType, bool, error) {
 }
 
 // commit writes version v put-if-absent, then a checkpoint when one is due.
-func (e *Exporter) commit(ctx context.Context, root string, lg dirLog, v int64, acts []delta.Action) error {
+func (e *Exporter) commit(ctx context.Context, tf tableFiles, v int64, acts []delta.Action) error {
+	root, lg := tf.String(), tf.log()
 	data, err := delta.EncodeCommit(acts)
 	if err != nil {
 		return err
@@ -367,7 +402,7 @@ func (e *Exporter) commit(ctx context.Context, root string, lg dirLog, v int64, 
 		return fmt.Errorf("committing version %d of %s: %w", v, root, err)
 	}
 	if v > 0 && v%e.o.CheckpointInterval == 0 {
-		if err := e.checkpoint(ctx, root, lg); err != nil {
+		if err := e.checkpoint(ctx, tf); err != nil {
 			// The commit stands; readers replay JSON until the next checkpoint.
 			e.log.Warn("checkpoint not written", "table", root, "version", v, "err", err)
 		}

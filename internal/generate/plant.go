@@ -20,7 +20,7 @@ import (
 //	admin-granted                         1   09:40  0   the admin adds users[6] to the admins group
 //	verbose-audit-logging-disabled        1   15:20  1   the admin sets enableVerboseAuditLogs to false
 //	ip-access-list-changed                1   20:15  2   the admin deletes an IP access list and disables enableIpAccessLists
-//	sensitive-table-off-hours             2   01:30  0   users[2] reads main.hr.salaries at 20:30 UTC−5
+//	sensitive-table-off-hours             2   01:30  0   users[2] reads main.hr.salaries at 20:30 in New York
 //	databricks-support-access             2   03:10  2   a Databricks support engineer opens a Genie session
 //	non-sso-login                         2   06:20  0   users[7] logs in with a password instead of SSO
 //	bulk-downloads                        2   11:10  1   users[3] downloads 30 results and exports in 30 minutes
@@ -115,7 +115,7 @@ var plants = []plantDef{
 	{[]string{"admin-granted"}, 1, hm(9, 40), hm(10, 0), 0, "the admin adds a user to the admins group", plantAdminGrant},
 	{[]string{"verbose-audit-logging-disabled", "workspace-config-changed"}, 1, hm(15, 20), hm(16, 0), 1, "the admin turns verbose audit logs off", plantVerboseOff},
 	{[]string{"ip-access-list-changed", "workspace-config-changed"}, 1, hm(20, 15), hm(21, 0), 2, "the admin deletes an IP access list and disables IP access lists", plantIPListChanged},
-	{[]string{"sensitive-table-off-hours"}, 2, hm(1, 30), hm(2, 0), 0, "main.hr.salaries read at 20:30 UTC-5", plantSensitiveOffHours},
+	{[]string{"sensitive-table-off-hours"}, 2, hm(1, 30), hm(2, 0), 0, "main.hr.salaries read at 20:30 in New York", plantSensitiveOffHours},
 	{[]string{"databricks-support-access"}, 2, hm(3, 10), hm(4, 0), 2, "a Databricks support engineer opens a session in the workspace", plantSupportAccess},
 	{[]string{"non-sso-login"}, 2, hm(6, 20), hm(7, 0), 0, "a password login instead of SSO", plantNonSSO},
 	{[]string{"bulk-downloads"}, 2, hm(11, 10), hm(12, 0), 1, "30 result downloads and exports in 30 minutes", plantBulkDownloads},

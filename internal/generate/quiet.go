@@ -3,6 +3,7 @@ package generate
 import (
 	"reflect"
 	"time"
+	_ "time/tzdata" // businessZone on systems without a zone database
 )
 
 // The quiet background of the incidents and baseline scenarios is the ordinary background with
@@ -17,7 +18,7 @@ import (
 //   - all-purpose clusters always auto-terminate, within 120 minutes;
 //   - personal access tokens live 60 days (the long-lived-token rule flags more than 90);
 //   - tables under main.hr (the sensitive-table rule's default pattern) are read only inside its
-//     default business hours, 07:00–19:00 on weekdays at UTC−5.
+//     default business hours, 07:00–19:00 on weekdays in America/New_York.
 //
 // Everything else (failed logins at 3%, UC denials of non-HR users, IP access list denials from
 // scattered addresses, System-User automation, downloads, deletes) stays, at rates below the
@@ -26,11 +27,21 @@ import (
 
 // Defaults of the built-in sensitive-table rule that the quiet background respects.
 const (
-	sensitivePrefix      = "main.hr."
-	businessStartHour    = 7
-	businessEndHour      = 19
-	businessUTCOffsetHrs = -5
+	sensitivePrefix   = "main.hr."
+	businessStartHour = 7
+	businessEndHour   = 19
+	businessZone      = "America/New_York"
 )
+
+// businessLocation is businessZone, from the tzdata embedded in the binary when the system has
+// none; Go's tzdata always has it.
+var businessLocation = func() *time.Location {
+	loc, err := time.LoadLocation(businessZone)
+	if err != nil {
+		panic("BUG: " + err.Error())
+	}
+	return loc
+}()
 
 // quietTokenLifetime is how long tokens created in the quiet background live.
 const quietTokenLifetime = 60 * 24 * time.Hour
@@ -55,7 +66,7 @@ func sensitiveTable(name string) bool {
 
 // offHours reports whether t is outside the sensitive-table rule's default business hours.
 func offHours(t time.Time) bool {
-	local := t.UTC().Add(businessUTCOffsetHrs * time.Hour)
+	local := t.In(businessLocation)
 	if wd := local.Weekday(); wd == time.Saturday || wd == time.Sunday {
 		return true
 	}

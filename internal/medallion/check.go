@@ -49,7 +49,7 @@ func Check(ctx context.Context, db *store.DB) (*Report, error) {
 				(SELECT coalesce(sum(records), 0) FROM bronze.blocks),
 				(SELECT count(*) FROM silver.audit),
 				(SELECT count(*) FROM bronze.files),
-				(SELECT coalesce(sum(records), 0) FROM bronze.files),
+				(SELECT coalesce(sum(records), 0) FROM (SELECT * FROM bronze.files lf WHERE NOT EXISTS (SELECT 1 FROM bronze.retired r WHERE r.file_id = lf.file_id AND r.versions = lf.versions))),
 				(SELECT coalesce(sum(quarantined), 0) FROM bronze.files),
 				(SELECT count(*) FROM bronze.quarantine)`, nil,
 			&r.BronzeRecords, &r.SilverRows, &r.Files, &ledgerRecords, &ledgerQuarantined, &quarantineRows); err != nil {
@@ -118,14 +118,14 @@ func Check(ctx context.Context, db *store.DB) (*Report, error) {
 		if err := perFile("file records = silver rows", `
 			WITH s AS (SELECT source_file, count(*) AS n FROM silver.audit GROUP BY ALL)
 			SELECT coalesce(f.path, s.source_file) || ': ledger says ' || coalesce(f.records, 0) || ' records, silver has ' || coalesce(s.n, 0)
-			FROM bronze.files f FULL OUTER JOIN s ON s.source_file = f.path
+			FROM (SELECT * FROM bronze.files lf WHERE NOT EXISTS (SELECT 1 FROM bronze.retired r WHERE r.file_id = lf.file_id AND r.versions = lf.versions)) f FULL OUTER JOIN s ON s.source_file = f.path
 			WHERE coalesce(f.records, 0) <> coalesce(s.n, 0) ORDER BY 1 LIMIT 10`); err != nil {
 			return err
 		}
 		if err := perFile("file records = bronze records", `
 			WITH b AS (SELECT file_id, sum(records) AS n FROM bronze.blocks GROUP BY ALL)
 			SELECT 'file_id ' || coalesce(f.file_id, b.file_id) || ': ledger says ' || coalesce(f.records, 0) || ' records, bronze holds ' || coalesce(b.n, 0)
-			FROM bronze.files f FULL OUTER JOIN b ON b.file_id = f.file_id
+			FROM (SELECT * FROM bronze.files lf WHERE NOT EXISTS (SELECT 1 FROM bronze.retired r WHERE r.file_id = lf.file_id AND r.versions = lf.versions)) f FULL OUTER JOIN b ON b.file_id = f.file_id
 			WHERE coalesce(f.records, 0) <> coalesce(b.n, 0) ORDER BY 1 LIMIT 10`); err != nil {
 			return err
 		}

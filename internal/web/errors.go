@@ -21,9 +21,9 @@ const (
 	TypeInternal     = "internal"
 )
 
-// Error is an API error: the HTTP status, a type from the Type constants and the cause. For a
-// status below 500 the cause's text is the message the client sees; for 5xx the client sees
-// only a generic message with the request id, and the cause is logged.
+// Error is an API error: the HTTP status, a type from the Type constants and the cause. The
+// cause's text is the message the client sees, except for TypeInternal, whose client sees only
+// a generic message with the request id; every 5xx is logged with its cause.
 type Error struct {
 	Status int
 	Type   string
@@ -78,11 +78,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, e *Error, re
 	var body errorBody
 	body.Error.Type = e.Type
 	body.Error.RequestID = reqID
+	body.Error.Message = e.Err.Error()
 	if e.Status >= 500 {
-		body.Error.Message = fmt.Sprintf("%s error; the server log has the details under request id %s", e.Type, reqID)
 		s.log.Error("request failed", "request_id", reqID, "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", e.Err)
-	} else {
-		body.Error.Message = e.Err.Error()
+		if e.Type == TypeInternal { // our own texts (timeout, unavailable) are safe to show; causes are not
+			body.Error.Message = fmt.Sprintf("internal error; the server log has the details under request id %s", reqID)
+		}
 	}
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="auditlake"`)

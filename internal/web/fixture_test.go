@@ -15,6 +15,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/notify"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/stretchr/testify/require"
@@ -94,6 +95,11 @@ func newFixture(t *testing.T, opts Options) *fixture {
 	t.Helper()
 	db := seeded(t)
 	opts.DB = db
+	if opts.Outbox == nil {
+		ob, err := notify.NewOutbox(notify.OutboxOptions{DB: db})
+		require.NoError(t, err)
+		opts.Outbox = ob
+	}
 	srv, err := New(opts)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/notify"
 	"github.com/auditlake/auditlake/internal/query"
 )
 
@@ -52,9 +53,13 @@ var schemaTypes = map[string]any{
 	"Tokens": struct {
 		Tokens []Token `json:"tokens"`
 	}{},
-	"TokenRequest": TokenRequest{},
-	"NewToken":     NewToken{},
-	"Error":        errorBody{},
+	"TokenRequest":   TokenRequest{},
+	"NewToken":       NewToken{},
+	"Error":          errorBody{},
+	"AlertHistory":   AlertHistory{},
+	"Silences":       Silences{},
+	"Silence":        notify.Silence{},
+	"SilenceRequest": SilenceRequest{},
 }
 
 var pathParamRe = regexp.MustCompile(`\{([a-z_]+)\}`)

@@ -29,6 +29,10 @@ var wantRole = map[string]Role{
 	"DELETE /api/v1/saved-queries/{id}": RoleAnalyst,
 	"GET /api/2.0/audit/events":         RoleAnalyst,
 	"GET /api/v1/ingest/quarantine":     RoleAnalyst,
+	"GET /api/v1/alerts/history":        RoleViewer,
+	"GET /api/v1/silences":              RoleViewer,
+	"POST /api/v1/silences":             RoleAdmin,
+	"DELETE /api/v1/silences/{id}":      RoleAdmin,
 	"GET /api/v1/tokens":                RoleAdmin,
 	"POST /api/v1/tokens":               RoleAdmin,
 	"DELETE /api/v1/tokens/{id}":        RoleAdmin,
@@ -44,6 +48,8 @@ func requestBody(rt route, token string) any {
 		return SavedQueryRequest{Name: "matrix", Language: "sql", Query: "SELECT 1"}
 	case "TokenRequest":
 		return TokenRequest{Role: "viewer"}
+	case "SilenceRequest":
+		return SilenceRequest{Matchers: []string{"rule=matrix"}, Duration: "1h", Comment: "role matrix"}
 	case "SessionRequest":
 		return SessionRequest{Token: token}
 	case "":

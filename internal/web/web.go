@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/notify"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -33,6 +34,9 @@ type Options struct {
 	UI fs.FS
 	// Views are the fixed dashboard queries viewers may run (GET /api/v1/views/{name}).
 	Views []View
+	// Outbox is the notification outbox: silences and the alert history. Nil: those routes
+	// answer 503.
+	Outbox *notify.Outbox
 	// IngestStatus reports the sources the process ingests. Default: none.
 	IngestStatus func() []SourceStatus
 	// Ready reports whether the process is ready to serve (GET /readyz); nil means ready.
