@@ -66,6 +66,10 @@ func queryChecker(ctx context.Context, db *sql.DB, bind bool) func(lang, text st
 		if lang == rules.LanguageKQL {
 			if !bind {
 				_, err := kql.Parse(text)
+				var pe *kql.ParseError
+				if errors.As(err, &pe) {
+					return &rules.QueryError{Line: pe.Pos.Line, Err: err}
+				}
 				return err
 			}
 			p := maps.Clone(params)

@@ -19,6 +19,7 @@ import (
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web"
+	"github.com/auditlake/auditlake/internal/web/ui"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
@@ -38,7 +39,7 @@ type ServeOptions struct {
 	Sources []string
 	// Interval is the poll interval of the Sources. Default 2s.
 	Interval time.Duration
-	// UI is the web UI's assets. Default: a minimal page.
+	// UI is the web UI's assets. Default: the built UI of package ui.
 	UI fs.FS
 	// Reload receives a value for every SIGHUP: the config is read again and, when valid,
 	// applied; a bad config changes nothing.
@@ -78,6 +79,9 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if o.StopTimeout <= 0 {
 		o.StopTimeout = 15 * time.Second
 	}
+	if o.UI == nil {
+		o.UI = ui.FS
+	}
 	cfg, err := loadServeConfig(o)
 	if err != nil {
 		return err
@@ -115,7 +119,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	}
 	nt := alerts.notifier
 	srv, err := web.New(web.Options{
-		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI,
+		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI, Views: dashboardViews(),
 		IngestStatus: loop.status, Outbox: nt.outbox,
 	})
 	if err != nil {

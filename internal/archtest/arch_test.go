@@ -22,6 +22,8 @@ var allowed = map[string][]string{
 	"internal/dbsql":     {},
 	"internal/source":    {},
 	"internal/store":     {},
+	"internal/dashboard": {},
+	"internal/web/ui":    {},
 	"internal/delta":     {},
 	"internal/generate":  {"internal/auditlog"},
 	"internal/sqlgen":    {"internal/kql"},

@@ -16,3 +16,17 @@ type LintError struct {
 func (e *LintError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 }
+
+// QueryError is a problem at a line of a rule's query text (1-based within the text). A
+// LoadOptions.CheckQuery that returns one (or wraps one) has the problem reported at that line
+// of the rule file rather than at the query's first line.
+type QueryError struct {
+	Line int
+	Err  error
+}
+
+// Error renders the underlying error.
+func (e *QueryError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *QueryError) Unwrap() error { return e.Err }

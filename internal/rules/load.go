@@ -379,6 +379,9 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 		case "query":
 			r.Query.Text = p.str(kv)
 			r.Query.Line = kv.val.Line
+			if kv.val.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+				r.Query.Line++ // a block scalar's text starts on the line after "|"
+			}
 			if strings.TrimSpace(r.Query.Text) == "" {
 				p.errorf(kv.val.Line, "query is empty")
 			}
@@ -436,7 +439,12 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 	if p.opts.CheckQuery != nil && langNode != nil && strings.TrimSpace(r.Query.Text) != "" &&
 		(r.Query.Language == LanguageKQL || r.Query.Language == LanguageSQL) {
 		if err := checkQuery(p.opts.CheckQuery, r.Query.Language, r.Query.Text, QueryParams(r, time.Time{})); err != nil {
-			p.errorf(r.Query.Line, "query: %v", err)
+			line := r.Query.Line
+			var qe *QueryError
+			if errors.As(err, &qe) && qe.Line > 1 {
+				line += qe.Line - 1
+			}
+			p.errorf(line, "query: %v", err)
 		}
 	}
 	return r, len(p.errs) == before

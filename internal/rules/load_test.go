@@ -46,7 +46,7 @@ func TestLoadFileValues(t *testing.T) {
 	require.Equal(t, SeverityHigh, r.Severity)
 	require.Equal(t, LanguageKQL, r.Query.Language)
 	require.Equal(t, "DatabricksAccounts\n| where ActionName == \"login\" and Response.statusCode == 401\n", r.Query.Text)
-	require.Equal(t, 6, r.Query.Line)
+	require.Equal(t, 7, r.Query.Line, "the first line of the block scalar's text")
 	require.Equal(t, time.Minute, r.Schedule.Every)
 	require.Nil(t, r.Schedule.Cron)
 	require.Equal(t, time.Hour, r.Window)
@@ -193,7 +193,7 @@ func TestLoadCheckQuery(t *testing.T) {
 		return nil
 	}}
 	_, err := opts.LoadFile("testdata/full.good.yaml")
-	require.EqualError(t, err, "testdata/full.good.yaml:6: query: 1:1: unknown table")
+	require.EqualError(t, err, "testdata/full.good.yaml:7: query: 1:1: unknown table")
 	var le *LintError
 	require.ErrorAs(t, err, &le)
 	require.Equal(t, "failed-logins-per-user", le.Rule)

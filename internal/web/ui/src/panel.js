@@ -1,0 +1,42 @@
+// Dashboard panels: a titled card that runs a view and shows it as a chart or a table.
+import { h, clear, errorBox, loading } from './dom.js';
+import { runView } from './api.js';
+import { resultTable } from './table.js';
+import { drawChart, chartKinds } from './chart.js';
+
+/** card is a titled box; body is filled by the caller. */
+export function card(title, opts = {}) {
+  const body = h('div.card-body');
+  const el = h('section.card', { id: opts.id, class: opts.wide ? 'card wide' : 'card' },
+    h('header', h('h2', title), opts.subtitle ? h('p.subtitle', opts.subtitle) : null), body);
+  el.body = body;
+  return el;
+}
+
+/**
+ * viewPanel runs view `name` with params and fills a card. opts: title, subtitle, id, wide,
+ * chart (render kind, default the view's render), table (also show the table under a chart),
+ * onRowClick, selected (a row predicate), selectedX (the x value to mark in the chart),
+ * onChartClick, height, maxRows, empty, after(res, body).
+ */
+export function viewPanel(name, params, opts = {}) {
+  const c = card(opts.title || name, opts);
+  c.dataset.view = name;
+  c.body.append(loading());
+  runView(name, params).then((res) => {
+    clear(c.body);
+    const kind = opts.chart === undefined ? res.render : opts.chart;
+    if (kind && chartKinds.has(kind) && res.rows.length) {
+      c.body.append(drawChart(res, kind, { onClick: opts.onChartClick, height: opts.height, selected: opts.selectedX }));
+      if (opts.table) c.body.append(resultTable(res, opts));
+    } else {
+      c.body.append(resultTable(res, opts));
+    }
+    if (opts.after) opts.after(res, c.body);
+    c.dataset.loaded = 'true';
+  }, (err) => {
+    clear(c.body).append(errorBox(err));
+    c.dataset.loaded = 'error';
+  });
+  return c;
+}
