@@ -236,43 +236,6 @@ func (n *notifier) Flush(ctx context.Context, wait time.Duration) error {
 	return nil
 }
 
-// alerting is the rule scheduler and the notification pipeline of the long-running process.
-type alerting struct {
-	manager  *rules.Manager
-	notifier *notifier
-}
-
-// newAlerting builds the rules of cfg (the built-in pack when cfg is nil), the outbox from its
-// action groups and the scheduler that feeds it, on the process's database.
-func newAlerting(ctx context.Context, env Env, db *store.DB, cfg *config.Config, reg prometheus.Registerer) (*alerting, error) {
-	if cfg == nil {
-		cfg = &config.Config{}
-	}
-	rs, err := RuleSet(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	n, err := newNotifier(db, cfg, NotifyOptions{Logger: env.logger().With("component", "notify"), Registerer: reg})
-	if err != nil {
-		return nil, err
-	}
-	m, err := newManager(env, db, rs, AlertsOptions{Registerer: reg, Notify: n.Notify})
-	if err != nil {
-		return nil, err
-	}
-	return &alerting{manager: m, notifier: n}, nil
-}
-
-// runRules runs the scheduler until ctx ends; being stopped while it loads or evaluates is not
-// an error.
-func (a *alerting) runRules(ctx context.Context) error {
-	err := a.manager.Run(ctx)
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
-
 // runAlerting runs the rule scheduler and the notification dispatcher until ctx ends or one of
 // them fails; the dispatcher stops last, so that what the last evaluations enqueued is sent
 // (or stays in the outbox for the next start).
@@ -283,7 +246,10 @@ func runAlerting(ctx context.Context, m *rules.Manager, n *notifier) error {
 	defer stopNotify()
 	notifyDone := make(chan error, 1)
 	go func() { notifyDone <- n.Run(nctx) }()
-	err := (&alerting{manager: m}).runRules(rctx)
+	err := m.Run(rctx)
+	if rctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // stopped while evaluating: not a failure
+	}
 	stopNotify()
 	if nerr := <-notifyDone; err == nil {
 		err = nerr
