@@ -87,7 +87,15 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, Logger: log.With("component", "store")})
+	var exportCfg config.Export
+	if cfg.file != nil {
+		exportCfg = cfg.file.Export
+	}
+	allowed, exportTmp, err := exportDirs(env, exportCfg)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, AllowedDirs: allowed, Logger: log.With("component", "store")})
 	if err != nil {
 		return inUseHint(err, env.Data)
 	}
@@ -172,6 +180,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 				}
 			}
 		}},
+	}
+	if exportCfg.To != "" {
+		el, err := newExportLoop(env, db, exportCfg, exportTmp, log.With("component", "export"), reg)
+		if err != nil {
+			return err
+		}
+		comps = append(comps, component{"export", el.run}) // stopped first
 	}
 	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
 	if o.OnListen != nil {
