@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/spf13/cobra"
@@ -23,19 +24,24 @@ CREATE TABLE ... USING DELTA LOCATION '<DEST>/silver/audit' (see the README).`,
   auditlake export --to file:///srv/lake --tables silver,gold.clusters`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sums, err := app.Export(cmd.Context(), g.env(), o)
+			sums, ret, err := app.Export(cmd.Context(), g.env(), o)
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "table\tversion\tfiles added\tfiles removed\trows\tbytes")
 			for _, s := range sums {
 				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\n", s.Table, s.Version, s.Added, s.Removed, s.Rows, s.Bytes)
 			}
 			_ = w.Flush()
+			if ret != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "retention: %d source files (%d rows) older than %s left DuckDB; the lake holds them\n",
+					ret.Files, ret.Rows, ret.Cutoff.Format(time.RFC3339))
+			}
 			return err
 		},
 	}
 	c.Flags().StringVar(&o.To, "to", "", "destination: a folder or file:// URL (required)")
 	c.Flags().StringSliceVar(&o.Tables, "tables", nil, "what to export: silver, gold or schema.table (default silver,gold)")
 	c.Flags().BoolVar(&o.Optimize, "optimize", false, "also compact the files of past partitions into one file each")
+	c.Flags().DurationVar(&o.Retention, "retention", 0, "then delete from DuckDB the rows older than this (e.g. 2160h for 90 days) that the lake holds; queries still read them from the lake")
 	_ = c.MarkFlagRequired("to")
 	return c
 }

@@ -197,7 +197,7 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 }
 
 func queryCmd(g *globals) *cobra.Command {
-	var format, file, now, dialect string
+	var format, file, now, dialect, lake string
 	var tables []string
 	var useKQL, explain bool
 	c := &cobra.Command{
@@ -222,7 +222,7 @@ table reads silver.audit and Spark functions keep their meaning (--explain shows
 			if err != nil {
 				return err
 			}
-			o := app.QueryOptions{Text: q, Format: format, KQL: useKQL, Explain: explain, Dialect: dialect}
+			o := app.QueryOptions{Text: q, Format: format, KQL: useKQL, Explain: explain, Dialect: dialect, Lake: lake}
 			if useKQL && cmd.Flags().Changed("dialect") {
 				return errors.New("--dialect applies to SQL queries, not --kql")
 			}
@@ -253,6 +253,8 @@ table reads silver.audit and Spark functions keep their meaning (--explain shows
 	c.Flags().StringVar(&dialect, "dialect", "duckdb", "SQL dialect: duckdb, or databricks (Databricks SQL over system.access.audit, translated)")
 	c.Flags().BoolVar(&explain, "explain", false, "print the SQL the query runs instead of running it")
 	c.Flags().StringArrayVar(&tables, "table", nil, "make a file (JSON lines, CSV, Parquet) queryable as a table for this query: NAME=FILE (repeatable)")
+	c.Flags().StringVar(&lake, "lake", "", "read silver and gold from the Delta lake instead of DuckDB: --lake for the last export destination, --lake=DIR for a folder")
+	c.Flags().Lookup("lake").NoOptDefVal = "auto"
 	return c
 }
 

@@ -94,6 +94,10 @@ type QueryOptions struct {
 	Dialect string            // SQL dialect of Text: "" or duckdb, or databricks (translated)
 	Now     time.Time         // pins now() and ago() in KQL, current_timestamp() in Databricks SQL; zero: the wall clock
 	Explain bool              // print the SQL instead of running it
+	// Lake forces reading silver.audit (and so gold and the Log Analytics views) from the Delta
+	// lake: "auto" for the last export destination, or a folder. Empty: DuckDB, plus the lake
+	// for rows retention moved there.
+	Lake string
 }
 
 // Query runs one SELECT statement (or one KQL query) in the sandbox and writes the result in
@@ -117,6 +121,14 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	opts := store.Options{Dir: env.Data, Sandbox: true, Files: o.Tables, Logger: env.logger().With("component", "store")}
 	if !hasDatabase(env.Data) && (len(o.Tables) > 0 || o.KQL) {
 		opts.Dir = ""
+	}
+	if opts.Dir != "" {
+		// Rows that retention moved to the lake are read from there, transparently.
+		if opts.Shadow, opts.AllowedDirs, err = lakeShadow(ctx, env, o.Lake); err != nil {
+			return inUseHint(err, env.Data)
+		}
+	} else if o.Lake != "" {
+		return errors.New("--lake: no database in the data directory to find the lake from")
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {

@@ -2,30 +2,129 @@ package app
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/export"
+	"github.com/auditlake/auditlake/internal/source"
+	"github.com/auditlake/auditlake/internal/store"
 )
 
 // ExportOptions configure Export.
 type ExportOptions struct {
-	To       string   // destination folder or file:// URL
+	To       string   // destination folder, file:// URL or bucket URL
 	Tables   []string // "silver", "gold" or schema.table; default both schemas
 	Optimize bool     // also compact small files of past partitions
+	// Retention, when positive, then deletes from DuckDB the rows older than now - Retention
+	// that the lake holds (they stay queryable through the lake).
+	Retention time.Duration
+
+	tempDir string // staging for bucket destinations (serve keeps it in the data directory)
 }
 
 // ExportSummary is what one export did to one table.
 type ExportSummary = export.TableSummary
 
-// Export writes the medallion tables as Delta tables under o.To, incrementally.
-func Export(ctx context.Context, env Env, o ExportOptions) ([]ExportSummary, error) {
-	db, err := env.open(ctx, true)
+// RetainSummary is what retention removed from DuckDB.
+type RetainSummary = export.RetainSummary
+
+// Export writes the medallion tables as Delta tables under o.To, incrementally, then applies
+// retention when asked.
+func Export(ctx context.Context, env Env, o ExportOptions) ([]ExportSummary, *RetainSummary, error) {
+	db, err := env.open(ctx, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, inUseHint(err, env.Data)
 	}
 	defer db.Close()
-	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Logger: env.logger().With("component", "export")})
+	return runExport(ctx, env, db, o, time.Now)
+}
+
+func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) ([]ExportSummary, *RetainSummary, error) {
+	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now, TempDir: o.tempDir,
+		Logger: env.logger().With("component", "export")})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.Run(ctx)
+	defer e.Close()
+	sums, err := e.Run(ctx)
+	if err != nil {
+		return sums, nil, err
+	}
+	dest := o.To
+	if !source.IsBucketURL(dest) {
+		if dest, err = filepath.Abs(strings.TrimPrefix(dest, "file://")); err != nil {
+			return sums, nil, err
+		}
+	}
+	if err := db.Write(ctx, func(tx *store.Tx) error {
+		return tx.Exec("INSERT INTO meta.exports VALUES (?, ?)", dest, now().UTC())
+	}); err != nil {
+		return sums, nil, fmt.Errorf("recording the export: %w", err)
+	}
+	if o.Retention <= 0 {
+		return sums, nil, nil
+	}
+	r, err := e.Retain(ctx, now().Add(-o.Retention))
+	return sums, &r, err
+}
+
+// lakeShadow decides whether a query must also read the lake: when retention moved rows out
+// of DuckDB (then silver.audit is the hot rows plus the retired ones from the lake), or when
+// forced (lake is "auto" for the last export destination, or a folder; then silver.audit is
+// the lake alone). It returns the store options to add, or none.
+func lakeShadow(ctx context.Context, env Env, lake string) (map[string]string, []string, error) {
+	ro, err := store.Open(ctx, store.Options{Dir: env.Data, ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ro.Close()
+	db := ro.SQL()
+	var root string
+	forced := lake != ""
+	switch {
+	case lake == "auto":
+		err := db.QueryRowContext(ctx, "SELECT destination FROM meta.exports ORDER BY exported_at DESC LIMIT 1").Scan(&root)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, errors.New("--lake: nothing was exported from this data directory yet (auditlake export --to DIR), or name the lake: --lake=DIR")
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	case lake != "":
+		root = strings.TrimPrefix(lake, "file://")
+	default:
+		err := db.QueryRowContext(ctx, `SELECT r.lake FROM bronze.retired r JOIN bronze.files f ON f.file_id = r.file_id AND f.versions = r.versions
+			ORDER BY r.retired_at DESC LIMIT 1`).Scan(&root)
+		if errors.Is(err, sql.ErrNoRows) || (err != nil && strings.Contains(err.Error(), "does not exist")) {
+			return nil, nil, nil // everything is hot (or a database from before retention existed)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if source.IsBucketURL(root) {
+		return nil, nil, fmt.Errorf("the lake %s is a bucket: queries read a lake in a local folder (mount it or copy it); --lake=DIR names one", root)
+	}
+	if root, err = filepath.Abs(root); err != nil {
+		return nil, nil, err
+	}
+	table := filepath.Join(root, "silver", "audit")
+	snap, err := export.OpenLocal(ctx, db, table)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the lake: %w", err)
+	}
+	scan, err := export.ScanSQL(ctx, db, snap, export.ScanOptions{Root: table})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the lake: %w", err)
+	}
+	q := "SELECT * FROM (" + scan + ")"
+	if !forced {
+		q = "SELECT * FROM hot.silver.audit UNION ALL BY NAME SELECT * FROM (" + scan + `) WHERE source_file IN
+			(SELECT r.path FROM hot.bronze.retired r JOIN hot.bronze.files f ON f.file_id = r.file_id AND f.versions = r.versions)`
+	}
+	return map[string]string{"silver.audit": q}, []string{root}, nil
 }

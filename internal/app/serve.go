@@ -16,6 +16,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web"
@@ -82,11 +83,19 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if o.UI == nil {
 		o.UI = ui.FS
 	}
-	cfg, err := loadServeConfig(o)
+	cfg, err := loadServeConfig(ctx, o)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, Logger: log.With("component", "store")})
+	var exportCfg config.Export
+	if cfg.file != nil {
+		exportCfg = cfg.file.Export
+	}
+	allowed, exportTmp, err := exportDirs(env, exportCfg)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, AllowedDirs: allowed, Logger: log.With("component", "store")})
 	if err != nil {
 		return inUseHint(err, env.Data)
 	}
@@ -117,9 +126,17 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	mgr, err := newManager(env, db, cfg.rules, AlertsOptions{Registerer: reg, Notify: nt.Notify})
+	if err != nil {
+		return err
+	}
+	push, err := ingest.NewPush(ingest.PushOptions{DB: db, Name: "http", Logger: log.With("component", "push"), Metrics: loop.metrics})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI, Views: dashboardViews(),
-		IngestStatus: loop.status, Outbox: nt.outbox,
+		IngestStatus: loop.status, Outbox: nt.outbox, Rules: mgr, LintRules: lintRuleFile, Push: push.Ingest,
 	})
 	if err != nil {
 		return err
@@ -137,7 +154,15 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	comps := []component{
 		{"ingest", loop.run},
 		{"notify", nt.Run},
-		// TODO(serve): the rule scheduler, once package rules has one (rules issue).
+		{"rules", func(ctx context.Context) error {
+			// Manager.Run reports a query interrupted by the shutdown as an error; a stop that
+			// was asked for is not a failure.
+			err := mgr.Run(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}},
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
 		{"reload", func(ctx context.Context) error {
 			for {
@@ -145,7 +170,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 				case <-ctx.Done():
 					return nil
 				case <-o.Reload:
-					err := reload(o, loop, log)
+					err := reload(ctx, o, loop, mgr, log)
 					if err != nil {
 						reloadOK.Set(0)
 						log.Error("config reload failed, keeping the running config", "config", o.Config, "err", err)
@@ -160,6 +185,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 			}
 		}},
 	}
+	if exportCfg.To != "" {
+		el, err := newExportLoop(env, db, exportCfg, exportTmp, log.With("component", "export"), reg)
+		if err != nil {
+			return err
+		}
+		comps = append(comps, component{"export", el.run}) // stopped first
+	}
 	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
 	if o.OnListen != nil {
 		o.OnListen(addr)
@@ -172,6 +204,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 type serveConfig struct {
 	file    *config.Config
 	sources []sourceSpec
+	rules   []rules.Rule
 }
 
 type sourceSpec struct {
@@ -182,23 +215,24 @@ type sourceSpec struct {
 
 // loadServeConfig reads and validates the config file (when given) and merges the --source
 // flags. It returns every problem at once; nothing is applied here.
-func loadServeConfig(o ServeOptions) (serveConfig, error) {
+func loadServeConfig(ctx context.Context, o ServeOptions) (serveConfig, error) {
 	var cfg serveConfig
 	var errs []error
 	urls := map[string]bool{}
-	if o.Config != "" {
-		f, err := config.Load(o.Config)
-		if err != nil {
-			return cfg, err
-		}
-		if _, err := ActionGroups(f); err != nil {
-			return cfg, err
-		}
-		cfg.file = f
-		for _, s := range f.Sources {
-			urls[s.URL] = true
-			cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
-		}
+	f, err := LoadConfig(o.Config)
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := ActionGroups(f); err != nil {
+		return cfg, err
+	}
+	if cfg.rules, err = RuleSet(ctx, f); err != nil {
+		return cfg, err
+	}
+	cfg.file = f
+	for _, s := range f.Sources {
+		urls[s.URL] = true
+		cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
 	}
 	for i, u := range o.Sources {
 		switch {
@@ -214,19 +248,35 @@ func loadServeConfig(o ServeOptions) (serveConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// reload reads the config again and applies it; on any error nothing changes. Sources change
-// at once; rules and action groups are read at start only, which the log says.
-func reload(o ServeOptions, loop *ingestLoop, log *slog.Logger) error {
+// reload reads the config again and applies it; on any error nothing changes. Sources and
+// rules change at once; action groups are read at start only, which the log says.
+func reload(ctx context.Context, o ServeOptions, loop *ingestLoop, m *rules.Manager, log *slog.Logger) error {
 	if o.Config == "" {
 		return errors.New("no --config file to reload")
 	}
-	cfg, err := loadServeConfig(o)
+	cfg, err := loadServeConfig(ctx, o)
 	if err != nil {
 		return err
 	}
+	if err := m.ApplyRules(cfg.rules); err != nil {
+		return err
+	}
 	loop.apply(cfg.sources)
-	log.Info("config reloaded", "config", o.Config, "sources", len(cfg.sources), "note", "rules and action_groups changes take effect at restart")
+	log.Info("config reloaded", "config", o.Config, "sources", len(cfg.sources), "rules", len(cfg.rules),
+		"note", "action_groups changes take effect at restart")
 	return nil
+}
+
+// lintRuleFile checks one rule file's content as auditlake rules lint does: structure, and
+// queries by the KQL parser or DuckDB's, on an empty in-memory sandbox.
+func lintRuleFile(ctx context.Context, file string, data []byte) (int, error) {
+	checker, err := store.Open(ctx, store.Options{Sandbox: true})
+	if err != nil {
+		return 0, err
+	}
+	defer checker.Close()
+	rs, err := rules.LoadOptions{CheckQuery: queryChecker(ctx, checker.SQL(), false)}.Parse(file, data)
+	return len(rs), err
 }
 
 // checkExposure refuses a non-loopback address while no token exists: the API would be open to
@@ -339,12 +389,15 @@ func runComponents(ctx context.Context, log *slog.Logger, timeout time.Duration,
 	return err
 }
 
-// ingestLoop ingests every source on its own interval, one run at a time: DuckDB has one
-// writer, and the ingester's ledger cache assumes it is the only one.
+// ingestLoop ingests every bucket source on its own interval, one run at a time (DuckDB has
+// one writer), and runs every stream source continuously (streamRunner). A source whose
+// credentials or permissions are refused stops until the config is reloaded; the others go on.
 type ingestLoop struct {
-	db  *store.DB
-	log *slog.Logger
-	m   ingestMetrics
+	db      *store.DB
+	log     *slog.Logger
+	m       ingestMetrics
+	metrics *ingest.Metrics // per source
+	streams *streamRunner
 
 	mu      sync.Mutex
 	sources []sourceSpec
@@ -381,7 +434,12 @@ func newIngestLoop(db *store.DB, log *slog.Logger, reg prometheus.Registerer, so
 			return nil, err
 		}
 	}
-	l := &ingestLoop{db: db, log: log, m: m, states: map[string]*web.SourceStatus{}, changed: make(chan struct{}, 1)}
+	perSource, err := ingest.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	l := &ingestLoop{db: db, log: log, m: m, metrics: perSource, streams: newStreamRunner(db, log, perSource),
+		states: map[string]*web.SourceStatus{}, changed: make(chan struct{}, 1)}
 	l.apply(sources)
 	return l, nil
 }
@@ -417,30 +475,42 @@ func (l *ingestLoop) status() []web.SourceStatus {
 	defer l.mu.Unlock()
 	out := make([]web.SourceStatus, 0, len(l.sources))
 	for _, s := range l.sources {
-		out = append(out, *l.states[s.URL])
+		st := *l.states[s.URL]
+		if source.IsStream(s.URL) {
+			l.streams.status(&st)
+		} else {
+			st.Kind = "bucket"
+		}
+		out = append(out, st)
 	}
 	return out
 }
 
-// run polls the sources until ctx ends. With a single source its Ingester (and so its ledger
-// cache) lives across runs; with several, each run starts a fresh one, because every Ingester
-// assumes it is the database's only writer.
+// run polls the bucket sources and runs the stream sources until ctx ends. Each bucket's
+// Ingester (and so its ledger cache) lives across runs: it caches only its own source's
+// ledger rows and takes file ids inside each transaction, so several share the database.
 func (l *ingestLoop) run(ctx context.Context) error {
 	next := map[string]time.Time{}
 	cached := map[string]*ingest.Ingester{}
+	stopped := map[string]bool{}
 	var buckets []*source.Bucket
 	defer func() {
 		for _, b := range buckets {
 			b.Close()
 		}
 	}()
+	defer l.streams.stopAll()
 	for {
 		l.mu.Lock()
 		sources := append([]sourceSpec(nil), l.sources...)
 		l.mu.Unlock()
+		l.streams.sync(ctx, sources)
 		wait := time.Hour
 		now := time.Now()
 		for _, s := range sources {
+			if source.IsStream(s.URL) || stopped[s.URL] {
+				continue
+			}
 			if due := next[s.URL]; !due.After(now) {
 				in, err := cached[s.URL], error(nil)
 				if in == nil {
@@ -448,9 +518,9 @@ func (l *ingestLoop) run(ctx context.Context) error {
 					b, err = source.Open(ctx, s.URL)
 					if err == nil {
 						buckets = append(buckets, b)
-						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Logger: l.log.With("source", s.Name)})
+						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Name: s.Name, Logger: l.log.With("source", s.Name), Metrics: l.metrics})
 					}
-					if err == nil && len(sources) == 1 {
+					if err == nil {
 						cached[s.URL] = in
 					}
 				}
@@ -461,14 +531,11 @@ func (l *ingestLoop) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				l.record(s, sum, err)
-				if len(sources) != 1 {
-					cached = map[string]*ingest.Ingester{}
-					for _, b := range buckets {
-						b.Close()
-					}
-					buckets = nil
+				if err != nil && source.IsPermanent(err) {
+					stopped[s.URL] = true
+					l.log.Error("source stopped; fix its credentials or permissions and reload the config", "source", s.Name, "err", err)
 				}
+				l.record(s, sum, err, stopped[s.URL])
 				next[s.URL] = time.Now().Add(s.Interval)
 			}
 			wait = min(wait, time.Until(next[s.URL]))
@@ -480,14 +547,18 @@ func (l *ingestLoop) run(ctx context.Context) error {
 			return nil
 		case <-l.changed:
 			t.Stop()
-			cached = map[string]*ingest.Ingester{}
+			cached, stopped = map[string]*ingest.Ingester{}, map[string]bool{}
+			for _, b := range buckets {
+				b.Close()
+			}
+			buckets = nil
 		case <-t.C:
 		}
 	}
 }
 
 // record updates a source's status and the metrics after a run.
-func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
+func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error, stopped bool) {
 	now := time.Now().UTC()
 	l.m.duration.Observe(sum.Duration.Seconds())
 	l.m.events.Add(float64(sum.Records))
@@ -497,7 +568,9 @@ func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
 	l.m.failed.Add(float64(sum.Failed))
 	if err != nil {
 		l.m.runs.WithLabelValues("error").Inc()
-		l.log.Warn("ingest run failed, will retry", "err", err)
+		if !stopped {
+			l.log.Warn("ingest run failed, will retry", "source", s.Name, "err", err)
+		}
 	} else {
 		l.m.runs.WithLabelValues("ok").Inc()
 		l.m.lastSuccess.WithLabelValues(s.Name).Set(float64(now.Unix()))
@@ -517,6 +590,7 @@ func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
 		return // removed by a reload meanwhile
 	}
 	st.Runs++
+	st.Stopped = stopped
 	st.LastRunAt = &now
 	st.LastRun = &web.RunSummary{Objects: sum.Objects, Ingested: sum.Ingested, Failed: sum.Failed, Records: sum.Records,
 		Quarantined: sum.Quarantined, Bytes: sum.Bytes, DurationSeconds: sum.Duration.Seconds()}

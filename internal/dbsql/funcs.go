@@ -98,8 +98,16 @@ func (t *translator) call(k, j int, r rule) (string, int, error) {
 	if err != nil {
 		return "", 0, err
 	}
+	if stringResult[c.name] && t.numericContext(k, next) {
+		// regexp_extract(…) > 0: Spark compares the string as a number.
+		s = "TRY_CAST(" + s + " AS DOUBLE)"
+	}
 	return s, next, nil
 }
+
+// stringResult are functions whose string result Spark casts when it meets a number.
+var stringResult = map[string]bool{"regexp_extract": true, "get_json_object": true, "substring_index": true,
+	"split_part": true, "date_format": true, "from_unixtime": true, "substr": true, "substring": true}
 
 func argCount(r rule) string {
 	switch {
@@ -325,6 +333,7 @@ var funcs = map[string]rule{
 	"map_from_arrays":  rename("map", 2, 2),
 	"map":              {max: -1, fn: mapOf},
 	"named_struct":     {min: 2, max: -1, fn: namedStruct},
+	"struct":           {min: 1, max: -1, fn: structOf},
 	"flatten":          rename("flatten", 1, 1),
 	"slice":            tmpl(3, "list_slice(%[1]s, %[2]s, (%[2]s) + (%[3]s) - 1)"),
 	"array_repeat":     tmpl(2, "list_transform(range(%[2]s), lambda _x: %[1]s)"),
@@ -511,6 +520,21 @@ func namedStruct(c *call) (string, error) {
 			return "", errAt(c.pos(i), "named_struct needs field names as string literals")
 		}
 		fields = append(fields, quoteIdent(name)+" := "+c.a[i+1])
+	}
+	return "struct_pack(" + strings.Join(fields, ", ") + ")", nil
+}
+
+// structOf names each field after its column (struct(a, t.b) has fields a and b) or colN, as
+// Spark does.
+func structOf(c *call) (string, error) {
+	fields := make([]string, len(c.a))
+	for i, sp := range c.spans {
+		name := fmt.Sprintf("col%d", i+1)
+		last := c.t.toks[sp[1]-1]
+		if (last.Kind == Ident || last.Kind == QIdent) && (sp[1]-sp[0] == 1 || c.t.toks[sp[1]-2].op(".")) {
+			name = identName(last)
+		}
+		fields[i] = quoteIdent(name) + " := " + c.a[i]
 	}
 	return "struct_pack(" + strings.Join(fields, ", ") + ")", nil
 }

@@ -273,6 +273,10 @@ func (t *translator) numericContext(k, e int) bool {
 
 var arithmetic = map[string]bool{"+": true, "-": true, "*": true, "/": true, "%": true}
 
+// afterAS are keywords that follow AS without being an alias (CREATE … AS SELECT, AS OF).
+var afterAS = map[string]bool{"SELECT": true, "WITH": true, "VALUES": true, "TABLE": true, "FROM": true,
+	"MATERIALIZED": true, "NOT": true, "OF": true, "IDENTITY": true}
+
 // clauseWords are keywords after which an expression starts.
 var clauseWords = map[string]bool{"SELECT": true, "WHERE": true, "AND": true, "OR": true, "NOT": true, "ON": true,
 	"HAVING": true, "WHEN": true, "THEN": true, "ELSE": true, "IN": true, "BETWEEN": true, "LIKE": true,
@@ -335,13 +339,17 @@ func (t *translator) word(k, j int) (string, int, error) {
 		return t.clock(up == "CURRENT_DATE"), k + 1, nil
 	case "INTERVAL":
 		return t.interval(k, j)
+	case "CASE":
+		if s, n, ok, err := t.caseExpr(k, j); ok || err != nil {
+			return s, n, err
+		}
 	case "TIMESTAMP", "TIMESTAMP_LTZ", "TIMESTAMP_NTZ", "DATE":
 		if next.Kind == String {
 			typ := map[string]string{"TIMESTAMP": "TIMESTAMPTZ", "TIMESTAMP_LTZ": "TIMESTAMPTZ", "TIMESTAMP_NTZ": "TIMESTAMP", "DATE": "DATE"}[up]
 			return typ + " " + quoteString(next.Val), k + 2, nil
 		}
 	case "AS":
-		if next.Kind == Ident && k+1 < j && !t.tok(k+2).op(".") {
+		if next.Kind == Ident && k+1 < j && !t.tok(k+2).op(".") && !afterAS[strings.ToUpper(next.Text)] {
 			return "AS " + quoteIdent(next.Text), k + 2, nil
 		}
 	case "LEFT":
@@ -389,6 +397,81 @@ func (t *translator) word(k, j int) (string, int, error) {
 		}
 	}
 	return tok.Text, k + 1, nil
+}
+
+// caseExpr translates a CASE whose results mix request_params values (strings) with other
+// non-literal values: Spark gives the CASE a string type, DuckDB refuses to mix, so the others
+// are cast to VARCHAR. ok is false for any other CASE, which translates token by token.
+func (t *translator) caseExpr(k, j int) (string, int, bool, error) {
+	var results [][2]int
+	start, depth, end := -1, 0, -1
+	for p := k + 1; p < j && end < 0; p++ {
+		tok := t.toks[p]
+		switch {
+		case tok.op("(") || tok.op("["):
+			p = t.match[p]
+		case tok.is("CASE"):
+			depth++
+		case tok.is("END") && depth > 0:
+			depth--
+		case depth > 0:
+		case tok.is("THEN"):
+			start = p + 1
+		case tok.is("WHEN") || tok.is("ELSE") || tok.is("END"):
+			if start >= 0 {
+				results = append(results, [2]int{start, p})
+				start = -1
+			}
+			switch {
+			case tok.is("ELSE"):
+				start = p + 1
+			case tok.is("END"):
+				end = p
+			}
+		}
+	}
+	if end < 0 {
+		return "", 0, false, nil
+	}
+	isMap := func(r [2]int) bool { return t.mapAccess(r[0]) == r[1] }
+	plain := func(r [2]int) bool {
+		return r[1]-r[0] == 1 && (t.toks[r[0]].Kind == String || t.toks[r[0]].is("NULL")) || isMap(r)
+	}
+	anyMap, mixed := false, false
+	for _, r := range results {
+		anyMap = anyMap || isMap(r)
+		mixed = mixed || !plain(r)
+	}
+	if !anyMap || !mixed {
+		return "", 0, false, nil
+	}
+	var b strings.Builder
+	b.WriteString(t.toks[k].Text)
+	p := k + 1
+	for _, r := range results {
+		s, err := t.seq(p, r[0])
+		if err != nil {
+			return "", 0, false, err
+		}
+		b.WriteString(s)
+		v, err := t.text(r[0], r[1])
+		if err != nil {
+			return "", 0, false, err
+		}
+		b.WriteString(t.toks[r[0]].Space)
+		if plain(r) {
+			b.WriteString(v)
+		} else {
+			b.WriteString("CAST(" + v + " AS VARCHAR)")
+		}
+		p = r[1]
+	}
+	s, err := t.seq(p, end+1)
+	if err != nil {
+		return "", 0, false, err
+	}
+	b.WriteString(s)
+	return b.String(), end + 1, true, nil
 }
 
 // implicitAlias reports whether token k is an alias written without AS that DuckDB would read

@@ -51,6 +51,9 @@ func TestTranslate(t *testing.T) {
 			"SELECT EXISTS (SELECT 1), substring(s FROM 2), position('a' IN s), count(*) FILTER (WHERE x)"},
 		{"SELECT a -- a comment\n/* block /* nested */ */ FROM t", "SELECT a  \n  FROM t"},
 		{"SELECT month(d) month, count(*) total, t.x name FROM t key WHERE a IS NULL, b DESC", `SELECT month(d) "month", count(*) total, t.x "name" FROM t "key" WHERE a IS NULL, b DESC`},
+		{"SELECT CASE WHEN a THEN request_params.x WHEN b THEN 'lit' ELSE workspace_id END, CASE WHEN c THEN d ELSE 1 END",
+			"SELECT CASE WHEN a THEN request_params.x WHEN b THEN 'lit' ELSE CAST(workspace_id AS VARCHAR) END, CASE WHEN c THEN d ELSE 1 END"},
+		{"SELECT struct(a, t.b, 1 + 2), regexp_extract(s, '(\\\\d+)') > 0", `SELECT struct_pack("a" := a, "b" := t.b, "col3" := 1 + 2), TRY_CAST(regexp_extract(s, '(\d+)', 1) AS DOUBLE) > 0`},
 		{"SELECT x FROM t LATERAL VIEW explode(xs) e AS v", "SELECT x FROM t CROSS JOIN LATERAL (SELECT unnest(xs) AS v) e"},
 	} {
 		got, err := Translate(tc.in, Options{Now: now})

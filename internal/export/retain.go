@@ -61,7 +61,7 @@ func (e *Exporter) Retain(ctx context.Context, cutoff time.Time) (RetainSummary,
 		services          []string
 	}
 	var cands []cand
-	rows, err := e.o.DB.QueryContext(ctx, `SELECT f.file_id, f.versions, count(*), string_agg(DISTINCT s.service_name, '\n')
+	rows, err := e.o.DB.QueryContext(ctx, `SELECT f.file_id, f.versions, count(*), string_agg(DISTINCT s.service_name, ',')
 		FROM bronze.files f JOIN silver.audit s ON s.source_file = f.path
 		GROUP BY f.file_id, f.versions HAVING max(s.event_time) < ? ORDER BY f.file_id`, cutoff.UTC())
 	if err != nil {
@@ -74,7 +74,7 @@ func (e *Exporter) Retain(ctx context.Context, cutoff time.Time) (RetainSummary,
 			rows.Close()
 			return sum, err
 		}
-		c.services = strings.Split(svcs, "\n")
+		c.services = strings.Split(svcs, ",")
 		cands = append(cands, c)
 	}
 	rows.Close()

@@ -71,5 +71,10 @@ func RunSQL(ctx context.Context, db *sql.DB, text string, opts SQLOptions) (*Res
 	if err != nil {
 		return nil, err
 	}
-	return Run(ctx, db, s, opts.Options)
+	res, err := Run(ctx, db, s, opts.Options)
+	if err != nil && opts.Dialect == DialectDatabricks {
+		// DuckDB's positions point into the translation, not the text the user wrote.
+		return nil, fmt.Errorf("%w\n(the Databricks query was translated to DuckDB SQL; --explain prints it)", err)
+	}
+	return res, err
 }

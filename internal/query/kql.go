@@ -47,6 +47,7 @@ func LoadCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	rows, err := db.QueryContext(ctx, `SELECT database_name, schema_name, table_name, column_name, data_type
 		FROM duckdb_columns()
 		WHERE NOT internal AND schema_name NOT IN ('information_schema', 'pg_catalog')
+			AND database_name IN (current_database(), 'temp') -- not an attached database underneath (store.Options.Shadow)
 		ORDER BY database_name, schema_name, table_name, column_index`)
 	if err != nil {
 		return nil, fmt.Errorf("reading the catalog: %w", err)

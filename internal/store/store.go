@@ -57,6 +57,15 @@ type Options struct {
 	// queries (DuckDB allows one process per database file, so the sandbox cannot be a second
 	// instance). User SQL must still be checked to be one SELECT before it runs.
 	Locked bool
+	// AllowedDirs stay readable and writable under the lockdown (Sandbox or Locked): the Delta
+	// lake a cold-tier query reads, or the one a server exports to. Everything else stays shut.
+	AllowedDirs []string
+	// Shadow, for a sandbox, replaces tables by views: the database is then attached read-only
+	// as the catalog "hot" under an in-memory one that has the same schemas, a view per table
+	// (SELECT * FROM hot.<schema>.<table>), the given SQL for each table named here
+	// ("silver.audit": a query that may read hot.silver.audit), and every view of the
+	// database defined again on top, so gold and the Log Analytics views see the shadow.
+	Shadow map[string]string
 	// Logger receives lifecycle messages. Default: discard.
 	Logger *slog.Logger
 }
@@ -135,7 +144,18 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		opts.ReadOnly = true
 	}
 	path := filepath.Join(opts.Dir, fileName)
-	if opts.Dir == "" {
+	hot := ""
+	if len(opts.Shadow) > 0 {
+		if !opts.Sandbox || opts.Dir == "" {
+			return nil, errors.New("BUG: store: Shadow needs a sandbox on a data directory")
+		}
+		hot = path
+		if _, err := os.Stat(hot); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", ErrNotInitialized, opts.Dir)
+		}
+		path = "" // an in-memory catalog on top
+	}
+	if opts.Dir == "" || hot != "" {
 		path = "" // in-memory sandbox
 	} else if opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -143,6 +163,13 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		}
 	} else if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	var shadow []step
+	if hot != "" {
+		var err error
+		if shadow, err = shadowSteps(ctx, hot, opts.Shadow); err != nil {
+			return nil, err
+		}
 	}
 	var params []string
 	if opts.ReadOnly && path != "" {
@@ -154,7 +181,7 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		// shut in init, after the Files are loaded.
 		params = append(params, "autoload_known_extensions=false", "autoinstall_known_extensions=false",
 			"allow_community_extensions=false")
-		if len(opts.Files) == 0 {
+		if len(opts.Files) == 0 && len(opts.AllowedDirs) == 0 && hot == "" {
 			params = append(params, "enable_external_access=false")
 		}
 	}
@@ -162,7 +189,6 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 	if len(params) > 0 {
 		dsn += "?" + strings.Join(params, "&")
 	}
-	type step struct{ sql, what string }
 	init := func(execer driver.ExecerContext) error {
 		steps := []step{
 			{"SET GLOBAL TimeZone = 'UTC'", ""},
@@ -170,7 +196,15 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 			{"SET GLOBAL memory_limit = " + QuoteLiteral(opts.MemoryLimit), ""},
 			{"SET GLOBAL preserve_insertion_order = true", ""},
 		}
+		steps = append(steps, shadow...)
 		if lockdown {
+			if len(opts.AllowedDirs) > 0 {
+				dirs := make([]string, len(opts.AllowedDirs))
+				for i, d := range opts.AllowedDirs {
+					dirs[i] = QuoteLiteral(strings.TrimSuffix(d, "/") + "/")
+				}
+				steps = append(steps, step{"SET GLOBAL allowed_directories = [" + strings.Join(dirs, ", ") + "]", ""})
+			}
 			for _, f := range opts.Files {
 				steps = append(steps, step{f.createSQL(), fmt.Sprintf("reading table %s from %s", f.Name, f.Path)})
 			}
@@ -201,7 +235,7 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		log:   opts.Logger,
 		path:  path,
 	}
-	if len(opts.Files) > 0 {
+	if len(opts.Files) > 0 || hot != "" {
 		d.db.SetMaxOpenConns(1)
 		d.db.SetMaxIdleConns(1)
 		d.db.SetConnMaxLifetime(0)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/notify"
 	"github.com/auditlake/auditlake/internal/query"
 )
@@ -50,12 +51,17 @@ var schemaTypes = map[string]any{
 	"Events":       Events{},
 	"IngestStatus": IngestStatus{},
 	"Quarantine":   Quarantine{},
+	"PushResult":   ingest.PushResult{},
 	"Tokens": struct {
 		Tokens []Token `json:"tokens"`
 	}{},
 	"TokenRequest":   TokenRequest{},
 	"NewToken":       NewToken{},
 	"Error":          errorBody{},
+	"Rules":          Rules{},
+	"LintRequest":    LintRequest{},
+	"LintResult":     LintResult{},
+	"ActiveAlerts":   ActiveAlerts{},
 	"AlertHistory":   AlertHistory{},
 	"Silences":       Silences{},
 	"Silence":        notify.Silence{},

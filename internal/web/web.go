@@ -11,9 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/notify"
+	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -37,8 +39,16 @@ type Options struct {
 	// Outbox is the notification outbox: silences and the alert history. Nil: those routes
 	// answer 503.
 	Outbox *notify.Outbox
+	// Rules is the rule scheduler: rule list, enable/disable, active alerts. Nil: those routes
+	// answer 503.
+	Rules *rules.Manager
+	// LintRules checks a rule file's content and returns how many rules it holds, or every
+	// problem (rules.LintError values, joined). Nil: the lint route answers 503.
+	LintRules func(ctx context.Context, file string, data []byte) (int, error)
 	// IngestStatus reports the sources the process ingests. Default: none.
 	IngestStatus func() []SourceStatus
+	// Push stores events pushed to POST /api/v1/ingest. Nil: that route answers 503.
+	Push PushFunc
 	// Ready reports whether the process is ready to serve (GET /readyz); nil means ready.
 	Ready func(ctx context.Context) error
 	// QueryTimeout caps one API query. Default 60s.
@@ -61,6 +71,7 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	sessions *sessions
+	rulesMu  sync.Mutex // serializes rule toggles (read, modify, apply)
 	qlog     *queryLog
 	metrics  *metrics
 	now      func() time.Time
