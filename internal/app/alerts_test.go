@@ -26,7 +26,8 @@ var (
 	seedErr  error
 )
 
-// seedData returns a data directory holding the seed scenario (300 background events a day),
+// seedData returns a data directory holding the seed scenario's last 11 days (a week of baseline
+// before the spike, 200 background events a day),
 // built once per test binary and copied for each test, so tests may write to it.
 func seedData(t *testing.T) Env {
 	t.Helper()
@@ -38,7 +39,8 @@ func seedData(t *testing.T) Env {
 		}
 		seedDir = filepath.Join(dir, "data")
 		src := filepath.Join(dir, "source")
-		if _, seedErr = generate.Run(context.Background(), generate.Options{Out: src, Scenario: "seed", Seed: 1, EventsPerDay: 300}); seedErr != nil {
+		if _, seedErr = generate.Run(context.Background(), generate.Options{Out: src, Scenario: "seed", Seed: 1, EventsPerDay: 200,
+			Start: time.Date(2019, 12, 19, 0, 0, 0, 0, time.UTC), Days: 11}); seedErr != nil {
 			return
 		}
 		_, seedErr = Ingest(context.Background(), Env{Data: seedDir}, IngestOptions{Source: src})

@@ -113,8 +113,13 @@ func TestBrowser(t *testing.T) {
 	creator := recs[1][0]
 	require.Contains(t, creator, "@")
 
-	const token = "al_browser_test_token"
-	base := startInterimServer(t, env, token)
+	var base, token string
+	if os.Getenv("AUDITLAKE_BROWSER_REAL") != "" {
+		base, token = startServer(t, env)
+	} else {
+		token = "al_browser_test_token"
+		base = startInterimServer(t, env, token)
+	}
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),

@@ -22,6 +22,8 @@ type ExportOptions struct {
 	// Retention, when positive, then deletes from DuckDB the rows older than now - Retention
 	// that the lake holds (they stay queryable through the lake).
 	Retention time.Duration
+
+	tempDir string // staging for bucket destinations (serve keeps it in the data directory)
 }
 
 // ExportSummary is what one export did to one table.
@@ -42,7 +44,7 @@ func Export(ctx context.Context, env Env, o ExportOptions) ([]ExportSummary, *Re
 }
 
 func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) ([]ExportSummary, *RetainSummary, error) {
-	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now,
+	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now, TempDir: o.tempDir,
 		Logger: env.logger().With("component", "export")})
 	if err != nil {
 		return nil, nil, err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web"
@@ -82,11 +83,19 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if o.UI == nil {
 		o.UI = ui.FS
 	}
-	cfg, err := loadServeConfig(o)
+	cfg, err := loadServeConfig(ctx, o)
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, Logger: log.With("component", "store")})
+	var exportCfg config.Export
+	if cfg.file != nil {
+		exportCfg = cfg.file.Export
+	}
+	allowed, exportTmp, err := exportDirs(env, exportCfg)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, AllowedDirs: allowed, Logger: log.With("component", "store")})
 	if err != nil {
 		return inUseHint(err, env.Data)
 	}
@@ -117,9 +126,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	mgr, err := newManager(env, db, cfg.rules, AlertsOptions{Registerer: reg, Notify: nt.Notify})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI, Views: dashboardViews(),
-		IngestStatus: loop.status, Outbox: nt.outbox,
+		IngestStatus: loop.status, Outbox: nt.outbox, Rules: mgr, LintRules: lintRuleFile,
 	})
 	if err != nil {
 		return err
@@ -137,7 +150,15 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	comps := []component{
 		{"ingest", loop.run},
 		{"notify", nt.Run},
-		// TODO(serve): the rule scheduler, once package rules has one (rules issue).
+		{"rules", func(ctx context.Context) error {
+			// Manager.Run reports a query interrupted by the shutdown as an error; a stop that
+			// was asked for is not a failure.
+			err := mgr.Run(ctx)
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}},
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
 		{"reload", func(ctx context.Context) error {
 			for {
@@ -145,7 +166,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 				case <-ctx.Done():
 					return nil
 				case <-o.Reload:
-					err := reload(o, loop, log)
+					err := reload(ctx, o, loop, mgr, log)
 					if err != nil {
 						reloadOK.Set(0)
 						log.Error("config reload failed, keeping the running config", "config", o.Config, "err", err)
@@ -160,6 +181,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 			}
 		}},
 	}
+	if exportCfg.To != "" {
+		el, err := newExportLoop(env, db, exportCfg, exportTmp, log.With("component", "export"), reg)
+		if err != nil {
+			return err
+		}
+		comps = append(comps, component{"export", el.run}) // stopped first
+	}
 	log.Info("serving", "addr", addr, "data", env.Data, "sources", len(cfg.sources))
 	if o.OnListen != nil {
 		o.OnListen(addr)
@@ -172,6 +200,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 type serveConfig struct {
 	file    *config.Config
 	sources []sourceSpec
+	rules   []rules.Rule
 }
 
 type sourceSpec struct {
@@ -182,23 +211,24 @@ type sourceSpec struct {
 
 // loadServeConfig reads and validates the config file (when given) and merges the --source
 // flags. It returns every problem at once; nothing is applied here.
-func loadServeConfig(o ServeOptions) (serveConfig, error) {
+func loadServeConfig(ctx context.Context, o ServeOptions) (serveConfig, error) {
 	var cfg serveConfig
 	var errs []error
 	urls := map[string]bool{}
-	if o.Config != "" {
-		f, err := config.Load(o.Config)
-		if err != nil {
-			return cfg, err
-		}
-		if _, err := ActionGroups(f); err != nil {
-			return cfg, err
-		}
-		cfg.file = f
-		for _, s := range f.Sources {
-			urls[s.URL] = true
-			cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
-		}
+	f, err := LoadConfig(o.Config)
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := ActionGroups(f); err != nil {
+		return cfg, err
+	}
+	if cfg.rules, err = RuleSet(ctx, f); err != nil {
+		return cfg, err
+	}
+	cfg.file = f
+	for _, s := range f.Sources {
+		urls[s.URL] = true
+		cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
 	}
 	for i, u := range o.Sources {
 		switch {
@@ -214,19 +244,35 @@ func loadServeConfig(o ServeOptions) (serveConfig, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// reload reads the config again and applies it; on any error nothing changes. Sources change
-// at once; rules and action groups are read at start only, which the log says.
-func reload(o ServeOptions, loop *ingestLoop, log *slog.Logger) error {
+// reload reads the config again and applies it; on any error nothing changes. Sources and
+// rules change at once; action groups are read at start only, which the log says.
+func reload(ctx context.Context, o ServeOptions, loop *ingestLoop, m *rules.Manager, log *slog.Logger) error {
 	if o.Config == "" {
 		return errors.New("no --config file to reload")
 	}
-	cfg, err := loadServeConfig(o)
+	cfg, err := loadServeConfig(ctx, o)
 	if err != nil {
 		return err
 	}
+	if err := m.ApplyRules(cfg.rules); err != nil {
+		return err
+	}
 	loop.apply(cfg.sources)
-	log.Info("config reloaded", "config", o.Config, "sources", len(cfg.sources), "note", "rules and action_groups changes take effect at restart")
+	log.Info("config reloaded", "config", o.Config, "sources", len(cfg.sources), "rules", len(cfg.rules),
+		"note", "action_groups changes take effect at restart")
 	return nil
+}
+
+// lintRuleFile checks one rule file's content as auditlake rules lint does: structure, and
+// queries by the KQL parser or DuckDB's, on an empty in-memory sandbox.
+func lintRuleFile(ctx context.Context, file string, data []byte) (int, error) {
+	checker, err := store.Open(ctx, store.Options{Sandbox: true})
+	if err != nil {
+		return 0, err
+	}
+	defer checker.Close()
+	rs, err := rules.LoadOptions{CheckQuery: queryChecker(ctx, checker.SQL(), false)}.Parse(file, data)
+	return len(rs), err
 }
 
 // checkExposure refuses a non-loopback address while no token exists: the API would be open to

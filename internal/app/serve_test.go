@@ -95,6 +95,21 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	resp.Body.Close()
 	require.Positive(t, res.Rows[0][0])
 
+	// Every dashboard view runs with its default parameters.
+	var views struct{ Views []struct{ Name string } }
+	getJSON(t, "http://"+addr+"/api/v1/views", secret, &views)
+	require.NotEmpty(t, views.Views)
+	for _, v := range views.Views {
+		var res struct{ Columns []any }
+		getJSON(t, "http://"+addr+"/api/v1/views/"+v.Name, secret, &res)
+		require.NotEmpty(t, res.Columns, v.Name)
+	}
+	// The UI is served at /.
+	resp, err = http.Get("http://" + addr + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+
 	require.NoError(t, stop())
 	_, err = os.Stat(filepath.Join(env.Data, "serve.json"))
 	require.ErrorIs(t, err, os.ErrNotExist, "serve.json is removed at exit")

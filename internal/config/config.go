@@ -30,7 +30,28 @@ type Config struct {
 	ActionGroups []yaml.Node
 	// Sources are the buckets auditlake serve keeps ingesting.
 	Sources []Source
+	// Export is the continuous Delta Lake export of auditlake serve; zero To: none.
+	Export Export
 }
+
+// Export is the export section: where auditlake serve keeps the Delta lake up to date.
+//
+//	export:
+//	  to: s3://audit-lake/auditlake?region=eu-west-1   # or a folder, file://, gs://, azblob://
+//	  interval: 5m                        # how often; 10s to 24h, default 5m
+//	  tables: [silver, gold]              # default both
+//	  retention: 90d                      # keep this much in DuckDB (d = 24h); older rows the lake
+//	                                      # holds leave DuckDB; default 0: keep everything
+type Export struct {
+	To        string
+	Interval  time.Duration
+	Tables    []string
+	Retention time.Duration
+	Pos       Pos
+}
+
+// DefaultExportInterval is the export interval when the file gives none.
+const DefaultExportInterval = 5 * time.Minute
 
 // Source is one entry of the sources section: a bucket serve watches.
 //
@@ -189,6 +210,8 @@ func (p *parser) parseRoot(root *yaml.Node, c *Config) {
 			p.parseActionGroups(kv, c)
 		case "sources":
 			p.parseSources(kv, c)
+		case "export":
+			p.parseExport(kv, c)
 		default:
 			p.errorf(kv.key.Line, "unknown section %q in config file", kv.key.Value)
 		}
@@ -507,4 +530,77 @@ func (p *parser) strList(kv pair) []lineString {
 		out = append(out, lineString{e.Value, e.Line})
 	}
 	return out
+}
+
+// parseDays reads a duration that may also be written in days ("90d").
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("bad day count %q", v)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+func (p *parser) parseExport(kv pair, c *Config) {
+	if isNull(kv.val) {
+		return
+	}
+	if kv.val.Kind != yaml.MappingNode {
+		p.errorf(kv.val.Line, "export must be a mapping with to, interval, tables and retention")
+		return
+	}
+	e := Export{Interval: DefaultExportInterval, Pos: Pos{p.file, kv.key.Line}}
+	for _, f := range p.pairs(kv.val, "export") {
+		switch f.key.Value {
+		case "to":
+			if v, ok := p.str(f); ok {
+				if strings.TrimSpace(v) == "" {
+					p.errorf(f.val.Line, "export to is empty")
+				}
+				e.To = v
+			}
+		case "interval":
+			if v, ok := p.str(f); ok {
+				d, err := time.ParseDuration(v)
+				switch {
+				case err != nil:
+					p.errorf(f.val.Line, "export interval %q: want a duration such as 5m", v)
+				case d < 10*time.Second || d > 24*time.Hour:
+					p.errorf(f.val.Line, "export interval %s: must be from 10s to 24h", v)
+				default:
+					e.Interval = d
+				}
+			}
+		case "tables":
+			for _, t := range p.strList(f) {
+				if t.val != "silver" && t.val != "gold" && !strings.HasPrefix(t.val, "gold.") && t.val != "silver.audit" {
+					p.errorf(t.line, "export table %q: want silver, gold or gold.<service>", t.val)
+					continue
+				}
+				e.Tables = append(e.Tables, t.val)
+			}
+		case "retention":
+			if v, ok := p.str(f); ok {
+				d, err := parseDays(v)
+				switch {
+				case err != nil:
+					p.errorf(f.val.Line, "export retention %q: want a duration such as 90d or 2160h", v)
+				case d > 0 && d < 24*time.Hour:
+					p.errorf(f.val.Line, "export retention %s: keep at least a day in DuckDB", v)
+				default:
+					e.Retention = d
+				}
+			}
+		default:
+			p.errorf(f.key.Line, "unknown field %q in export (want to, interval, tables or retention)", f.key.Value)
+		}
+	}
+	if e.To == "" {
+		p.errorf(kv.key.Line, "export needs a destination (to)")
+		return
+	}
+	c.Export = e
 }

@@ -17,6 +17,11 @@
 //	  - name: prod-delivery             # unique; shown in the ingestion status
 //	    url: s3://audit-logs/delivery?region=eu-west-1
 //	    interval: 30s                   # poll interval, 1s to 24h (default 30s)
+//	export:                             # the Delta lake auditlake serve keeps up to date
+//	  to: s3://audit-lake/auditlake     # or a folder, file://, gs://, azblob://
+//	  interval: 5m                      # 10s to 24h (default 5m)
+//	  tables: [silver, gold]            # default both
+//	  retention: 90d                    # rows older than this that the lake holds leave DuckDB
 //
 // Load and Parse report every problem at once, each an *Error rendered "file:line: message",
 // joined with errors.Join (as the rule loader does). Unknown sections and fields are errors,

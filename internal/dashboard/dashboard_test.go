@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"github.com/auditlake/auditlake/internal/dashboard"
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
-	"github.com/auditlake/auditlake/internal/kql"
 	"github.com/auditlake/auditlake/internal/query"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
@@ -36,7 +34,7 @@ func TestViewsAreWellFormed(t *testing.T) {
 		require.NotContains(t, v.Query, "// title:", "the header is not part of the query")
 		for _, p := range v.Params {
 			require.Regexp(t, `\b`+regexp.QuoteMeta(p.Name)+`\b`, v.Query, "%s declares %s but does not use it", v.Name, p.Name)
-			_, err := bindLet(p, p.Default)
+			_, err := paramValue(p, p.Default)
 			require.NoError(t, err, "%s: default of %s", v.Name, p.Name)
 		}
 		got, ok := dashboard.Lookup(v.Name)
@@ -53,53 +51,27 @@ func TestViewsAreWellFormed(t *testing.T) {
 	require.False(t, ok)
 }
 
-// bindLet renders one parameter value as a KQL let statement through the kql literal printer,
-// so the value is a literal and never query text.
-func bindLet(p dashboard.Param, text string) (string, error) {
-	lit := &kql.Literal{}
+// paramValue turns a parameter's text (a default, or a URL value) into the Go value that
+// query.Params binds as a typed KQL literal in a let statement.
+func paramValue(p dashboard.Param, text string) (any, error) {
 	switch p.Type {
 	case "string":
-		lit.Type, lit.Value = kql.TypeString, text
+		return text, nil
 	case "long":
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeLong, n
+		return strconv.ParseInt(text, 10, 64)
 	case "real":
-		f, err := strconv.ParseFloat(text, 64)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeReal, f
+		return strconv.ParseFloat(text, 64)
 	case "bool":
-		b, err := strconv.ParseBool(text)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeBool, b
+		return strconv.ParseBool(text)
 	case "datetime":
-		var tm time.Time
-		var err error
 		if len(text) == len("2006-01-02") {
-			tm, err = time.Parse("2006-01-02", text)
-		} else {
-			tm, err = time.Parse(time.RFC3339Nano, text)
+			return time.Parse("2006-01-02", text)
 		}
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeDatetime, tm.UTC()
+		return time.Parse(time.RFC3339Nano, text)
 	case "timespan":
-		d, err := time.ParseDuration(text)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeTimespan, kql.Timespan(d/100)
-	default:
-		return "", fmt.Errorf("unknown type %s", p.Type)
+		return time.ParseDuration(text)
 	}
-	return "let " + kql.QuoteIdent(p.Name) + " = " + lit.String() + ";\n", nil
+	return nil, fmt.Errorf("unknown type %s", p.Type)
 }
 
 // seedDB is the seed scenario (December 2019, the 2019-12-28 spike) generated and ingested once
@@ -141,18 +113,18 @@ func runView(t *testing.T, db *sql.DB, name string, params map[string]string) *q
 	t.Helper()
 	v, ok := dashboard.Lookup(name)
 	require.True(t, ok, name)
-	var lets strings.Builder
+	bound := query.Params{}
 	for _, p := range v.Params {
 		val := p.Default
 		if s, ok := params[p.Name]; ok {
 			val = s
 		}
-		l, err := bindLet(p, val)
+		x, err := paramValue(p, val)
 		require.NoError(t, err)
-		lets.WriteString(l)
+		bound[p.Name] = x
 	}
 	require.Equal(t, "kql", v.Language, "only KQL views so far")
-	res, err := query.RunKQL(t.Context(), db, lets.String()+v.Query, query.KQLOptions{})
+	res, err := query.RunKQL(t.Context(), db, v.Query, query.KQLOptions{Options: query.Options{Params: bound}})
 	require.NoError(t, err, "view %s", name)
 	return res
 }

@@ -32,6 +32,9 @@ type Options struct {
 	// Optimize compacts, after exporting, the files of past partitions (dates before today)
 	// that have more than one into one.
 	Optimize bool
+	// TempDir holds the files staged for a bucket and the checkpoints read from one. Default
+	// the system's temporary folder.
+	TempDir string
 	// Now is the clock for commit timestamps. Default time.Now.
 	Now func() time.Time
 	// Logger receives one line per committed table. Default: discard.
@@ -135,7 +138,7 @@ func localRoot(to string) (string, error) {
 func (e *Exporter) files(table string) tableFiles {
 	schemaName, name, _ := strings.Cut(table, ".")
 	if e.dest != nil {
-		return tableFiles{root: schemaName + "/" + name, dest: e.dest}
+		return tableFiles{root: schemaName + "/" + name, dest: e.dest, tmp: e.o.TempDir}
 	}
 	return tableFiles{root: filepath.Join(e.o.To, schemaName, name)}
 }

@@ -21,6 +21,7 @@ import (
 type tableFiles struct {
 	root string       // local folder, or key prefix (schema/table) in dest
 	dest *source.Dest // nil for a local folder
+	tmp  string       // where to stage files for dest; "" for the system's temporary folder
 }
 
 func (t tableFiles) String() string {
@@ -47,7 +48,7 @@ func (t tableFiles) stagingDir() (string, func(), error) {
 		}
 		return dir, func() { os.RemoveAll(dir) }, nil
 	}
-	dir, err := os.MkdirTemp("", "auditlake-export-")
+	dir, err := os.MkdirTemp(t.tmp, "auditlake-export-")
 	if err != nil {
 		return "", nil, err
 	}
@@ -92,7 +93,7 @@ func (t tableFiles) checkpointReader(db *sql.DB) delta.CheckpointFunc {
 		return checkpointReader(db, filepath.Join(t.root, delta.LogDir))
 	}
 	return func(ctx context.Context, names []string) ([]delta.Action, error) {
-		dir, err := os.MkdirTemp("", "auditlake-checkpoint-")
+		dir, err := os.MkdirTemp(t.tmp, "auditlake-checkpoint-")
 		if err != nil {
 			return nil, err
 		}
@@ -112,7 +113,7 @@ func (t tableFiles) fetch(ctx context.Context, adds []*delta.Add) (string, func(
 	if t.dest == nil {
 		return t.root, func() {}, nil
 	}
-	dir, err := os.MkdirTemp("", "auditlake-fetch-")
+	dir, err := os.MkdirTemp(t.tmp, "auditlake-fetch-")
 	if err != nil {
 		return "", nil, err
 	}

@@ -9,7 +9,9 @@ import (
 
 // EnsureViews (re)creates the Databricks<Table> views: silver with Azure Log Analytics column
 // names, one view per table of spec §2.2, so KQL written for Log Analytics runs unchanged.
-// Identity, RequestParams and Response are JSON, as in the dynamic-typed tables.
+// Identity, RequestParams and Response are JSON, as in the dynamic-typed tables. Response leaves
+// out null members, as Azure writes it ({"statusCode":200}; errorMessage only on failures), so
+// Microsoft's `Response contains "error"` finds failures and not every row.
 func EnsureViews(tx *store.Tx) error {
 	var mapped []string
 	for _, t := range laTables {
@@ -43,7 +45,7 @@ func laViewSQL(table, where string, newIP bool) string {
 	request_id AS RequestId,
 	event_id AS LogId,
 	to_json(request_params) AS RequestParams,
-	json_object('statusCode', response.status_code, 'errorMessage', response.error_message, 'result', response.result) AS Response,
+	json_merge_patch('{}', json_object('statusCode', response.status_code, 'errorMessage', response.error_message, 'result', response.result)) AS Response,
 	workspace_id AS WorkspaceId,
 	'Azure' AS SourceSystem,
 	` + store.QuoteLiteral(table) + ` AS Type

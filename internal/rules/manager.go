@@ -306,6 +306,9 @@ func (m *Manager) evaluate(ctx context.Context, r Rule, prev State, t time.Time)
 // counted; they do not stop the scheduler.
 func (m *Manager) Run(ctx context.Context) error {
 	if err := m.load(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	m.log.Info("rule scheduler started", "rules", len(m.Rules()))

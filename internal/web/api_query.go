@@ -104,7 +104,7 @@ func (s *Server) queryError(err error) error {
 	switch {
 	case errors.As(err, &pe):
 		return &Error{Status: http.StatusBadRequest, Type: TypeBadData, Err: err}
-	case errors.Is(err, query.ErrNotSelect):
+	case errors.Is(err, query.ErrNotSelect), errors.Is(err, query.ErrNotAllowed):
 		return &Error{Status: http.StatusBadRequest, Type: TypeBadData, Err: err}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &Error{Status: http.StatusServiceUnavailable, Type: TypeTimeout, Err: fmt.Errorf("the query took longer than the %v limit", s.opts.QueryTimeout)}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,6 +94,10 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	params, err := typedParams(v, args)
+	if err != nil {
+		return err
+	}
 	text := v.Name
 	if len(args) > 0 {
 		keys := make([]string, 0, len(args))
@@ -107,12 +112,7 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 		text += "?" + strings.Join(parts, "&")
 	}
 	res, err := s.execute(r, "view", v.Language, text, func(ctx context.Context) (*query.Result, error) {
-		if len(v.Params) > 0 {
-			// TODO(serve): bind args once package query takes named parameters (rules issue).
-			return nil, &Error{Status: http.StatusNotImplemented, Type: TypeUnavailable,
-				Err: fmt.Errorf("view %s takes parameters, and this build cannot bind them yet", v.Name)}
-		}
-		opts := query.Options{MaxRows: s.opts.MaxRows, Timeout: s.opts.QueryTimeout}
+		opts := query.Options{MaxRows: s.opts.MaxRows, Timeout: s.opts.QueryTimeout, Params: params}
 		if v.Language == "kql" {
 			return query.RunKQL(ctx, s.db.SQL(), v.Query, query.KQLOptions{Options: opts, Now: now})
 		}
@@ -122,6 +122,43 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeResult(w, res)
+}
+
+// typedParams converts the text arguments of a view to the values its parameters declare; they
+// reach the query as KQL let statements or SQL $name arguments (query.Params), never as text.
+func typedParams(v View, args map[string]string) (query.Params, error) {
+	out := query.Params{}
+	for _, p := range v.Params {
+		a, ok := args[p.Name]
+		if !ok {
+			continue
+		}
+		var val any
+		var err error
+		switch p.Type {
+		case "string":
+			val = a
+		case "long":
+			val, err = strconv.ParseInt(a, 10, 64)
+		case "real":
+			val, err = strconv.ParseFloat(a, 64)
+		case "bool":
+			val, err = strconv.ParseBool(a)
+		case "datetime":
+			var t time.Time
+			if t, err = time.Parse(time.RFC3339Nano, a); err != nil {
+				t, err = time.Parse(time.DateOnly, a)
+			}
+			val = t.UTC()
+		case "timespan":
+			val, err = time.ParseDuration(a)
+		}
+		if err != nil {
+			return nil, badData("view %s: parameter %s=%q is not a %s", v.Name, p.Name, a, p.Type)
+		}
+		out[p.Name] = val
+	}
+	return out, nil
 }
 
 // viewArgs checks the query parameters against the view's: unknown ones are refused, missing

@@ -16,6 +16,7 @@ import (
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/notify"
+	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/stretchr/testify/require"
@@ -100,6 +101,18 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		require.NoError(t, err)
 		opts.Outbox = ob
 	}
+	if opts.Rules == nil {
+		rs, err := rules.Parse("test.yaml", []byte(testRules))
+		require.NoError(t, err)
+		opts.Rules, err = rules.New(rules.Options{Rules: rs, Query: sqlRuleQuery(db)})
+		require.NoError(t, err)
+	}
+	if opts.LintRules == nil {
+		opts.LintRules = func(ctx context.Context, file string, data []byte) (int, error) {
+			rs, err := rules.Parse(file, data)
+			return len(rs), err
+		}
+	}
 	srv, err := New(opts)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())
@@ -169,3 +182,5 @@ func count(t *testing.T, db *store.DB, q string, args ...any) int64 {
 	require.NoError(t, db.QueryRowContext(t.Context(), q, args...).Scan(&n), q)
 	return n
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -113,17 +113,38 @@ func TestViews(t *testing.T) {
 		{Name: "events-by-service", Title: "Events by service", Language: "sql",
 			Query: "SELECT service_name, count(*) AS n FROM silver.audit GROUP BY ALL ORDER BY n DESC"},
 		{Name: "now", Title: "Now", Language: "kql", Query: "print t = now()"},
+		{Name: "service-count", Title: "Events of a service", Language: "sql",
+			Query:  "SELECT count(*) AS n FROM silver.audit WHERE service_name = $svc AND event_time >= $since",
+			Params: []ViewParam{{Name: "svc", Type: "string", Required: true}, {Name: "since", Type: "datetime", Default: "2000-01-01"}}},
+		{Name: "day", Title: "A day", Language: "kql", Query: "print d = day + span, n = n * 2",
+			Params: []ViewParam{{Name: "day", Type: "datetime", Default: "2019-12-28"}, {Name: "span", Type: "timespan", Default: "1h"}, {Name: "n", Type: "long", Default: "5"}}},
 	}
 	f := newFixture(t, Options{Views: views})
 	var list struct{ Views []View }
 	f.getJSON("/api/v1/views", RoleViewer, &list)
-	require.Len(t, list.Views, 2)
+	require.Len(t, list.Views, 4)
 
 	var res resultBody
 	f.getJSON("/api/v1/views/events-by-service", RoleViewer, &res)
 	require.EqualValues(t, count(t, f.db, "SELECT count(DISTINCT service_name) FROM silver.audit"), len(res.Rows))
 	f.getJSON("/api/v1/views/now?now=2019-12-28T10:00:00Z", RoleViewer, &res)
 	require.Equal(t, "2019-12-28T10:00:00Z", res.Rows[0][0])
+
+	var svc string
+	require.NoError(t, f.db.QueryRowContext(t.Context(), "SELECT any_value(service_name) FROM silver.audit").Scan(&svc))
+	f.getJSON("/api/v1/views/service-count?svc="+url.QueryEscape(svc), RoleViewer, &res)
+	require.EqualValues(t, count(t, f.db, "SELECT count(*) FROM silver.audit WHERE service_name = ?", svc), res.Rows[0][0])
+	f.getJSON("/api/v1/views/service-count?svc=x%27%20OR%20%271%27%3D%271", RoleViewer, &res)
+	require.EqualValues(t, 0, res.Rows[0][0], "a parameter is a value, never SQL")
+	f.getJSON("/api/v1/views/day", RoleViewer, &res)
+	require.Equal(t, []any{"2019-12-28T01:00:00Z", float64(10)}, res.Rows[0])
+	f.getJSON("/api/v1/views/day?day=2019-12-01T06:00:00Z&span=30m&n=1", RoleViewer, &res)
+	require.Equal(t, []any{"2019-12-01T06:30:00Z", float64(2)}, res.Rows[0])
+	for q, msg := range map[string]string{"service-count": "needs the parameter", "day?n=many": "is not a long", "day?day=someday": "is not a datetime"} {
+		code, body := f.do("GET", "/api/v1/views/"+q, f.tokens[RoleViewer], nil)
+		require.Equal(t, 400, code, "%s: %s", q, body)
+		require.Contains(t, string(body), msg)
+	}
 
 	code, body := f.do("GET", "/api/v1/views/nope", f.tokens[RoleViewer], nil)
 	require.Equal(t, 404, code, "%s", body)

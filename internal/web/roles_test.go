@@ -29,6 +29,11 @@ var wantRole = map[string]Role{
 	"DELETE /api/v1/saved-queries/{id}": RoleAnalyst,
 	"GET /api/2.0/audit/events":         RoleAnalyst,
 	"GET /api/v1/ingest/quarantine":     RoleAnalyst,
+	"GET /api/v1/rules":                 RoleViewer,
+	"POST /api/v1/rules/lint":           RoleAnalyst,
+	"POST /api/v1/rules/{name}/enable":  RoleAdmin,
+	"POST /api/v1/rules/{name}/disable": RoleAdmin,
+	"GET /api/v1/alerts/active":         RoleViewer,
 	"GET /api/v1/alerts/history":        RoleViewer,
 	"GET /api/v1/silences":              RoleViewer,
 	"POST /api/v1/silences":             RoleAdmin,
@@ -48,6 +53,8 @@ func requestBody(rt route, token string) any {
 		return SavedQueryRequest{Name: "matrix", Language: "sql", Query: "SELECT 1"}
 	case "TokenRequest":
 		return TokenRequest{Role: "viewer"}
+	case "LintRequest":
+		return LintRequest{Content: "rules: []\n"}
 	case "SilenceRequest":
 		return SilenceRequest{Matchers: []string{"rule=matrix"}, Duration: "1h", Comment: "role matrix"}
 	case "SessionRequest":

@@ -11,9 +11,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/notify"
+	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -37,6 +39,12 @@ type Options struct {
 	// Outbox is the notification outbox: silences and the alert history. Nil: those routes
 	// answer 503.
 	Outbox *notify.Outbox
+	// Rules is the rule scheduler: rule list, enable/disable, active alerts. Nil: those routes
+	// answer 503.
+	Rules *rules.Manager
+	// LintRules checks a rule file's content and returns how many rules it holds, or every
+	// problem (rules.LintError values, joined). Nil: the lint route answers 503.
+	LintRules func(ctx context.Context, file string, data []byte) (int, error)
 	// IngestStatus reports the sources the process ingests. Default: none.
 	IngestStatus func() []SourceStatus
 	// Ready reports whether the process is ready to serve (GET /readyz); nil means ready.
@@ -61,6 +69,7 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	sessions *sessions
+	rulesMu  sync.Mutex // serializes rule toggles (read, modify, apply)
 	qlog     *queryLog
 	metrics  *metrics
 	now      func() time.Time

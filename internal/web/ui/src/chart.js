@@ -15,6 +15,8 @@ export const chartKinds = new Set(['timechart', 'linechart', 'areachart', 'stack
 const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
   '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363'];
 
+const shortName = (n) => (n.length > 48 ? n.slice(0, 47) + '…' : n);
+
 const isTime = (t) => t === 'datetime' || /^TIMESTAMP|^DATE$/.test(t || '');
 
 /** shape splits a result into x values, series names and their values. */
@@ -38,6 +40,8 @@ export function shape(res) {
       m.set(x, (m.get(x) || 0) + (typeof r[vi] === 'number' ? r[vi] : Number(r[vi]) || 0));
     }
   }
+  // A time axis runs forwards whatever order the rows came in (Kusto's render does the same).
+  if (isTime(cols[xi].type)) xs.sort((a, b) => Date.parse(a) - Date.parse(b));
   return { x: cols[xi], xs, series, valueNames: valueIdx.map((i) => cols[i].name) };
 }
 
@@ -78,7 +82,7 @@ export function drawChart(res, kind, opts = {}) {
     const vals = s.series.get(names[0]) || new Map();
     option = {
       tooltip: { trigger: 'item' },
-      legend: { type: 'scroll', orient: 'vertical', right: 0, top: 'middle' },
+      legend: { type: 'scroll', orient: 'vertical', right: 0, top: 'middle', formatter: shortName, tooltip: { show: true } },
       series: [{ type: 'pie', radius: ['30%', '70%'], center: ['40%', '50%'],
         data: s.xs.map((x) => ({ name: cellText(x, s.x.type), value: vals.get(x) || 0 })) }],
     };
@@ -87,7 +91,9 @@ export function drawChart(res, kind, opts = {}) {
     const timeAxis = time && lineish;
     if (time && !timeAxis) s.xs = fillDays(s.xs);
     const cat = s.xs.map((x) => cellText(x, s.x.type));
-    const xAxis = timeAxis ? { type: 'time' } : { type: 'category', data: cat, axisLabel: { hideOverlap: true } };
+    const xAxis = timeAxis
+      ? { type: 'time', axisLabel: { hideOverlap: true, formatter: { year: '{yyyy}', month: '{yyyy}-{MM}', day: '{MM}-{dd}', hour: '{MM}-{dd} {HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } } }
+      : { type: 'category', data: cat, axisLabel: { hideOverlap: true } };
     const yAxis = { type: 'value' };
     const series = names.map((name, i) => {
       const m = s.series.get(name);
@@ -104,9 +110,10 @@ export function drawChart(res, kind, opts = {}) {
       };
     });
     option = {
+      useUTC: true, // the data is UTC, and so are the labels
       animation: false,
       tooltip: { trigger: lineish ? 'axis' : 'item', confine: true },
-      legend: names.length > 1 ? { type: 'scroll', top: 0 } : undefined,
+      legend: names.length > 1 ? { type: 'scroll', top: 0, formatter: shortName, tooltip: { show: true } } : undefined,
       grid: { left: 50, right: 20, top: names.length > 1 ? 34 : 14, bottom: 30, containLabel: true },
       xAxis: kind === 'barchart' ? yAxis : xAxis,
       yAxis: kind === 'barchart' ? { ...xAxis, inverse: true } : yAxis,

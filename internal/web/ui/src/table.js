@@ -16,7 +16,8 @@ export function cellText(v, type) {
 
 /**
  * resultTable renders {columns, rows}. Options: onRowClick(rowObject, row), selected(rowObject)
- * to highlight a row, maxRows (default 1000), empty (text when there are no rows).
+ * to highlight a row, maxRows (default 1000), empty (text when there are no rows), actions(rowObject)
+ * returning an element (buttons) for a last column.
  */
 export function resultTable(res, opts = {}) {
   const cols = res.columns || [];
@@ -53,6 +54,7 @@ export function resultTable(res, opts = {}) {
         const text = cellText(r[i], c.type);
         tr.append(h('td', { class: isNumeric(c.type) ? 'num' : undefined, title: text.length > 60 ? text : undefined }, text));
       });
+      if (opts.actions) tr.append(h('td.actions', opts.actions(o)));
       tbody.append(tr);
     }
   };
@@ -60,7 +62,7 @@ export function resultTable(res, opts = {}) {
     class: isNumeric(c.type) ? 'num' : undefined,
     title: `${c.name} (${c.type}); click to sort`,
     onclick: () => { if (sortCol === i) asc = !asc; else { sortCol = i; asc = !isNumeric(c.type); } draw(); },
-  }, c.name)));
+  }, c.name)), opts.actions ? h('th', '') : null);
   draw();
   const wrap = h('div.table-wrap', h('table.results', h('thead', head), tbody));
   if (rows.length > max) wrap.append(h('div.note.muted', `Showing ${max} of ${rows.length} rows.`));
