@@ -203,7 +203,11 @@ type AlertsRunOptions struct {
 // AlertsRun evaluates every enabled rule once as of o.At (Once), persisting states and
 // printing the alerts firing afterwards, or runs the rule scheduler until ctx ends.
 func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) error {
-	rs, err := configuredRules(ctx, o.Config)
+	cfg, err := LoadConfig(o.Config)
+	if err != nil {
+		return err
+	}
+	rs, err := RuleSet(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -215,12 +219,24 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) er
 		return err
 	}
 	defer db.Close()
+	// Alerts go to the outbox of the configured action groups, unless the caller brings its
+	// own NotifyFunc (tests).
+	var nt *notifier
+	if o.Notify == nil {
+		if nt, err = newNotifier(db, cfg, NotifyOptions{Logger: env.logger().With("component", "notify"), Registerer: o.Registerer}); err != nil {
+			return err
+		}
+		o.Notify = nt.Notify
+	}
 	m, err := newManager(env, db, rs, o.AlertsOptions)
 	if err != nil {
 		return err
 	}
 	if !o.Once {
-		return m.Run(ctx)
+		if nt == nil {
+			return m.Run(ctx)
+		}
+		return runComponents(ctx, env.logger(), 15*time.Second, []component{{"notify", nt.Run}, {"rules", m.Run}})
 	}
 	at := o.At
 	if at.IsZero() {
@@ -239,8 +255,17 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) er
 	if err := WriteAlerts(w, rep.Firing(), o.Format); err != nil {
 		return err
 	}
+	if nt != nil {
+		if err := nt.Flush(ctx, AlertsFlushWait); err != nil {
+			return errors.Join(rep.Err(), err)
+		}
+	}
 	return rep.Err()
 }
+
+// AlertsFlushWait bounds how long alerts run --once keeps retrying notifications before it
+// exits; what is still pending stays in the outbox for the next run.
+const AlertsFlushWait = 30 * time.Second
 
 // WriteAlerts renders alerts as a table (people) or a JSON array (scripts) of objects with
 // rule, severity, state, labels, value, summary and the rest of rules.Alert.
