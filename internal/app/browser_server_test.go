@@ -5,7 +5,6 @@ package app_test
 // seed database. It is replaced by the real server as soon as that exists.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -20,8 +19,10 @@ import (
 
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/dashboard"
-	"github.com/auditlake/auditlake/internal/kql"
+	"github.com/auditlake/auditlake/internal/query"
+	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/web/ui"
+	"github.com/stretchr/testify/require"
 )
 
 func startInterimServer(t *testing.T, env app.Env, token string) string {
@@ -46,15 +47,23 @@ func startInterimServer(t *testing.T, env app.Env, token string) string {
 		defer mu.Unlock()
 		return err == nil && sessions[c.Value]
 	}
-	run := func(w http.ResponseWriter, text string, isKQL bool) {
-		var out bytes.Buffer
-		err := app.Query(t.Context(), env, app.QueryOptions{Text: text, Format: "json", KQL: isKQL, Now: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}, &out)
+	db, err := store.Open(t.Context(), store.Options{Dir: env.Data, Sandbox: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	run := func(w http.ResponseWriter, text string, isKQL bool, params query.Params) {
+		var res *query.Result
+		var err error
+		if isKQL {
+			res, err = query.RunKQL(t.Context(), db.SQL(), text, query.KQLOptions{Options: query.Options{Params: params}, Now: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)})
+		} else {
+			res, err = query.Run(t.Context(), db.SQL(), text, query.Options{})
+		}
 		if err != nil {
 			fail(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out.Bytes())
+		_ = query.Write(w, res, "json")
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v1/session", func(w http.ResponseWriter, r *http.Request) {
@@ -79,42 +88,42 @@ func startInterimServer(t *testing.T, env app.Env, token string) string {
 		writeJSON(w, http.StatusOK, map[string]string{"name": "browser-test", "role": "admin", "csrf_token": csrf})
 	})
 	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/views", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"views": dashboard.Views()})
+	})
 	api.HandleFunc("GET /api/v1/views/{name}", func(w http.ResponseWriter, r *http.Request) {
 		v, ok := dashboard.Lookup(r.PathValue("name"))
 		if !ok {
 			fail(w, http.StatusNotFound, "no view")
 			return
 		}
-		var lets strings.Builder
+		params := query.Params{}
 		for _, p := range v.Params {
 			val := p.Default
 			if s := r.URL.Query().Get(p.Name); s != "" {
 				val = s
 			}
-			l, err := interimLet(p, val)
+			x, err := interimValue(p, val)
 			if err != nil {
 				fail(w, http.StatusBadRequest, err.Error())
 				return
 			}
-			lets.WriteString(l)
+			params[p.Name] = x
 		}
-		run(w, lets.String()+v.Query, true)
+		run(w, v.Query, true, params)
 	})
 	api.HandleFunc("POST /api/v1/query", func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Query, Language string }
 		_ = json.NewDecoder(r.Body).Decode(&req)
-		run(w, req.Query, req.Language == "kql")
+		run(w, req.Query, req.Language == "kql", nil)
 	})
 	api.HandleFunc("GET /api/v1/tables", func(w http.ResponseWriter, r *http.Request) {
-		var out bytes.Buffer
-		err := app.Query(t.Context(), env, app.QueryOptions{Format: "json", Text: `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()
-			WHERE NOT internal AND schema_name NOT IN ('information_schema', 'pg_catalog') ORDER BY schema_name, table_name, column_index`}, &out)
+		res, err := query.Run(r.Context(), db.SQL(), `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()
+			WHERE NOT internal AND schema_name NOT IN ('information_schema', 'pg_catalog') ORDER BY schema_name, table_name, column_index`, query.Options{})
 		if err != nil {
 			fail(w, http.StatusInternalServerError, err.Error())
 			return
 		}
-		var res struct{ Rows [][]string }
-		_ = json.Unmarshal(out.Bytes(), &res)
 		type col struct {
 			Name    string `json:"name"`
 			Type    string `json:"type"`
@@ -127,7 +136,11 @@ func startInterimServer(t *testing.T, env app.Env, token string) string {
 			Columns []col  `json:"columns"`
 		}
 		var tables []*table
-		for _, r := range res.Rows {
+		for _, row := range res.Rows {
+			r := make([]string, len(row))
+			for i, v := range row {
+				r[i] = query.Text(v)
+			}
 			name := r[1]
 			if r[0] != "main" {
 				name = r[0] + "." + r[1]
@@ -186,26 +199,15 @@ func startInterimServer(t *testing.T, env app.Env, token string) string {
 	return srv.URL
 }
 
-// interimLet binds a view parameter as a let statement through the kql literal printer.
-func interimLet(p dashboard.Param, text string) (string, error) {
-	lit := &kql.Literal{}
+// interimValue turns a view parameter's text into the value query.Params binds.
+func interimValue(p dashboard.Param, text string) (any, error) {
 	switch p.Type {
 	case "string":
-		lit.Type, lit.Value = kql.TypeString, text
+		return text, nil
 	case "long":
-		n, err := strconv.ParseInt(text, 10, 64)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeLong, n
+		return strconv.ParseInt(text, 10, 64)
 	case "datetime":
-		tm, err := time.Parse("2006-01-02", text)
-		if err != nil {
-			return "", err
-		}
-		lit.Type, lit.Value = kql.TypeDatetime, tm
-	default:
-		return "", errors.New("unsupported parameter type " + p.Type)
+		return time.Parse("2006-01-02", text)
 	}
-	return "let " + kql.QuoteIdent(p.Name) + " = " + lit.String() + ";\n", nil
+	return nil, errors.New("unsupported parameter type " + p.Type)
 }

@@ -89,6 +89,16 @@ export function runView(name, params = {}) {
   return viewCache.get(path);
 }
 
+let viewList = null;
+/** views returns the dashboard views by name (GET /api/v1/views), fetched once. */
+export function views() {
+  if (!viewList) {
+    viewList = request('GET', '/api/v1/views').then((d) => new Map(((d && d.views) || []).map((v) => [v.name, v])))
+      .catch((e) => { viewList = null; throw e; });
+  }
+  return viewList;
+}
+
 let openapi = null;
 /** routes returns the set of "METHOD /path" the server offers, from its OpenAPI document. */
 export async function routes() {

@@ -1,6 +1,6 @@
 // Dashboard panels: a titled card that runs a view and shows it as a chart or a table.
 import { h, clear, errorBox, loading } from './dom.js';
-import { runView } from './api.js';
+import { runView, views } from './api.js';
 import { resultTable } from './table.js';
 import { drawChart, chartKinds } from './chart.js';
 
@@ -22,6 +22,14 @@ export function card(title, opts = {}) {
 export function viewPanel(name, params, opts = {}) {
   const c = card(opts.title || name, opts);
   c.dataset.view = name;
+  // The view's own query, with its parameters as let statements, opens in the query editor.
+  views().then((all) => {
+    const v = all.get(name);
+    if (!v) return;
+    const lets = (v.params || []).map((p) => `let ${p.name} = ${literal(p, params[p.name] ?? p.default)};\n`).join('');
+    const href = `/query?lang=${v.language}&q=${encodeURIComponent(lets + v.query)}`;
+    c.querySelector('header').append(h('a.open-query', { href, dataset: { nav: '' }, title: 'Open this view\'s query in the editor' }, v.language.toUpperCase()));
+  }, () => {});
   c.body.append(loading());
   runView(name, params).then((res) => {
     clear(c.body);
@@ -39,4 +47,16 @@ export function viewPanel(name, params, opts = {}) {
     c.dataset.loaded = 'error';
   });
   return c;
+}
+
+// literal writes a parameter value as KQL source for the editor (the server binds real values
+// itself; this text is only for a person to read and change).
+function literal(p, value) {
+  const v = String(value ?? '');
+  switch (p.type) {
+    case 'datetime': return `datetime(${v})`;
+    case 'timespan': return `timespan(${v})`;
+    case 'long': case 'real': case 'bool': return v;
+    default: return '@"' + v.replace(/"/g, '""') + '"';
+  }
 }
