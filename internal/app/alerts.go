@@ -202,7 +202,7 @@ type AlertsRunOptions struct {
 
 // AlertsRun evaluates every enabled rule once as of o.At (Once), persisting states and
 // printing the alerts firing afterwards, or runs the rule scheduler until ctx ends.
-func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) error {
+func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) (err error) {
 	cfg, err := LoadConfig(o.Config)
 	if err != nil {
 		return err
@@ -219,24 +219,30 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) er
 		return err
 	}
 	defer db.Close()
-	// Alerts go to the outbox of the configured action groups, unless the caller brings its
-	// own NotifyFunc (tests).
-	var nt *notifier
+	// The alerts go to the action groups through the outbox; --once sends them before exiting.
+	var n *notifier
 	if o.Notify == nil {
-		if nt, err = newNotifier(db, cfg, NotifyOptions{Logger: env.logger().With("component", "notify"), Registerer: o.Registerer}); err != nil {
+		if n, err = newNotifier(db, cfg, NotifyOptions{Logger: env.logger().With("component", "notify"), Registerer: o.Registerer, Now: o.Now}); err != nil {
 			return err
 		}
-		o.Notify = nt.Notify
+		o.Notify = n.Notify
 	}
 	m, err := newManager(env, db, rs, o.AlertsOptions)
 	if err != nil {
 		return err
 	}
 	if !o.Once {
-		if nt == nil {
+		if n == nil {
 			return m.Run(ctx)
 		}
-		return runComponents(ctx, env.logger(), 15*time.Second, []component{{"notify", nt.Run}, {"rules", m.Run}})
+		return runAlerting(ctx, m, n)
+	}
+	if n != nil {
+		defer func() {
+			if ferr := n.Flush(ctx, FlushWait); ferr != nil && err == nil {
+				err = ferr
+			}
+		}()
 	}
 	at := o.At
 	if at.IsZero() {
@@ -255,17 +261,8 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) er
 	if err := WriteAlerts(w, rep.Firing(), o.Format); err != nil {
 		return err
 	}
-	if nt != nil {
-		if err := nt.Flush(ctx, AlertsFlushWait); err != nil {
-			return errors.Join(rep.Err(), err)
-		}
-	}
 	return rep.Err()
 }
-
-// AlertsFlushWait bounds how long alerts run --once keeps retrying notifications before it
-// exits; what is still pending stays in the outbox for the next run.
-const AlertsFlushWait = 30 * time.Second
 
 // WriteAlerts renders alerts as a table (people) or a JSON array (scripts) of objects with
 // rule, severity, state, labels, value, summary and the rest of rules.Alert.
