@@ -130,9 +130,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	push, err := ingest.NewPush(ingest.PushOptions{DB: db, Name: "http", Logger: log.With("component", "push"), Metrics: loop.metrics})
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI, Views: dashboardViews(),
-		IngestStatus: loop.status, Outbox: nt.outbox, Rules: mgr, LintRules: lintRuleFile,
+		IngestStatus: loop.status, Outbox: nt.outbox, Rules: mgr, LintRules: lintRuleFile, Push: push.Ingest,
 	})
 	if err != nil {
 		return err
@@ -385,12 +389,15 @@ func runComponents(ctx context.Context, log *slog.Logger, timeout time.Duration,
 	return err
 }
 
-// ingestLoop ingests every source on its own interval, one run at a time: DuckDB has one
-// writer, and the ingester's ledger cache assumes it is the only one.
+// ingestLoop ingests every bucket source on its own interval, one run at a time (DuckDB has
+// one writer), and runs every stream source continuously (streamRunner). A source whose
+// credentials or permissions are refused stops until the config is reloaded; the others go on.
 type ingestLoop struct {
-	db  *store.DB
-	log *slog.Logger
-	m   ingestMetrics
+	db      *store.DB
+	log     *slog.Logger
+	m       ingestMetrics
+	metrics *ingest.Metrics // per source
+	streams *streamRunner
 
 	mu      sync.Mutex
 	sources []sourceSpec
@@ -427,7 +434,12 @@ func newIngestLoop(db *store.DB, log *slog.Logger, reg prometheus.Registerer, so
 			return nil, err
 		}
 	}
-	l := &ingestLoop{db: db, log: log, m: m, states: map[string]*web.SourceStatus{}, changed: make(chan struct{}, 1)}
+	perSource, err := ingest.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	l := &ingestLoop{db: db, log: log, m: m, metrics: perSource, streams: newStreamRunner(db, log, perSource),
+		states: map[string]*web.SourceStatus{}, changed: make(chan struct{}, 1)}
 	l.apply(sources)
 	return l, nil
 }
@@ -463,30 +475,42 @@ func (l *ingestLoop) status() []web.SourceStatus {
 	defer l.mu.Unlock()
 	out := make([]web.SourceStatus, 0, len(l.sources))
 	for _, s := range l.sources {
-		out = append(out, *l.states[s.URL])
+		st := *l.states[s.URL]
+		if source.IsStream(s.URL) {
+			l.streams.status(&st)
+		} else {
+			st.Kind = "bucket"
+		}
+		out = append(out, st)
 	}
 	return out
 }
 
-// run polls the sources until ctx ends. With a single source its Ingester (and so its ledger
-// cache) lives across runs; with several, each run starts a fresh one, because every Ingester
-// assumes it is the database's only writer.
+// run polls the bucket sources and runs the stream sources until ctx ends. Each bucket's
+// Ingester (and so its ledger cache) lives across runs: it caches only its own source's
+// ledger rows and takes file ids inside each transaction, so several share the database.
 func (l *ingestLoop) run(ctx context.Context) error {
 	next := map[string]time.Time{}
 	cached := map[string]*ingest.Ingester{}
+	stopped := map[string]bool{}
 	var buckets []*source.Bucket
 	defer func() {
 		for _, b := range buckets {
 			b.Close()
 		}
 	}()
+	defer l.streams.stopAll()
 	for {
 		l.mu.Lock()
 		sources := append([]sourceSpec(nil), l.sources...)
 		l.mu.Unlock()
+		l.streams.sync(ctx, sources)
 		wait := time.Hour
 		now := time.Now()
 		for _, s := range sources {
+			if source.IsStream(s.URL) || stopped[s.URL] {
+				continue
+			}
 			if due := next[s.URL]; !due.After(now) {
 				in, err := cached[s.URL], error(nil)
 				if in == nil {
@@ -494,9 +518,9 @@ func (l *ingestLoop) run(ctx context.Context) error {
 					b, err = source.Open(ctx, s.URL)
 					if err == nil {
 						buckets = append(buckets, b)
-						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Logger: l.log.With("source", s.Name)})
+						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Name: s.Name, Logger: l.log.With("source", s.Name), Metrics: l.metrics})
 					}
-					if err == nil && len(sources) == 1 {
+					if err == nil {
 						cached[s.URL] = in
 					}
 				}
@@ -507,14 +531,11 @@ func (l *ingestLoop) run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				l.record(s, sum, err)
-				if len(sources) != 1 {
-					cached = map[string]*ingest.Ingester{}
-					for _, b := range buckets {
-						b.Close()
-					}
-					buckets = nil
+				if err != nil && source.IsPermanent(err) {
+					stopped[s.URL] = true
+					l.log.Error("source stopped; fix its credentials or permissions and reload the config", "source", s.Name, "err", err)
 				}
+				l.record(s, sum, err, stopped[s.URL])
 				next[s.URL] = time.Now().Add(s.Interval)
 			}
 			wait = min(wait, time.Until(next[s.URL]))
@@ -526,14 +547,18 @@ func (l *ingestLoop) run(ctx context.Context) error {
 			return nil
 		case <-l.changed:
 			t.Stop()
-			cached = map[string]*ingest.Ingester{}
+			cached, stopped = map[string]*ingest.Ingester{}, map[string]bool{}
+			for _, b := range buckets {
+				b.Close()
+			}
+			buckets = nil
 		case <-t.C:
 		}
 	}
 }
 
 // record updates a source's status and the metrics after a run.
-func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
+func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error, stopped bool) {
 	now := time.Now().UTC()
 	l.m.duration.Observe(sum.Duration.Seconds())
 	l.m.events.Add(float64(sum.Records))
@@ -543,7 +568,9 @@ func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
 	l.m.failed.Add(float64(sum.Failed))
 	if err != nil {
 		l.m.runs.WithLabelValues("error").Inc()
-		l.log.Warn("ingest run failed, will retry", "err", err)
+		if !stopped {
+			l.log.Warn("ingest run failed, will retry", "source", s.Name, "err", err)
+		}
 	} else {
 		l.m.runs.WithLabelValues("ok").Inc()
 		l.m.lastSuccess.WithLabelValues(s.Name).Set(float64(now.Unix()))
@@ -563,6 +590,7 @@ func (l *ingestLoop) record(s sourceSpec, sum ingest.Summary, err error) {
 		return // removed by a reload meanwhile
 	}
 	st.Runs++
+	st.Stopped = stopped
 	st.LastRunAt = &now
 	st.LastRun = &web.RunSummary{Objects: sum.Objects, Ingested: sum.Ingested, Failed: sum.Failed, Records: sum.Records,
 		Quarantined: sum.Quarantined, Bytes: sum.Bytes, DurationSeconds: sum.Duration.Seconds()}

@@ -57,13 +57,16 @@ type StreamIngester struct {
 	opts StreamOptions
 	log  *slog.Logger
 
-	mu       sync.Mutex // one Fetch/Commit at a time; guards next
+	op       sync.Mutex // one Start, Fetch or Commit at a time
+	mu       sync.Mutex // guards next (written under op too), lastLag and haveLag
 	started  bool
 	next     map[int32]int64 // first offset not in the database, per partition
 	stored   map[int32]bool  // partitions with a row in meta.stream_offsets
 	decoders map[auditlog.Format]*auditlog.Decoder
 	recs     []auditlog.Record
 	status   *statusRecorder
+	lastLag  int64 // messages behind, as Run last measured
+	haveLag  bool
 }
 
 // NewStream returns a StreamIngester.
@@ -98,8 +101,8 @@ func NewStream(opts StreamOptions) (*StreamIngester, error) {
 // without stored offsets from the URL's start). Fetch calls it when needed; once started,
 // it does nothing.
 func (s *StreamIngester) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.op.Lock()
+	defer s.op.Unlock()
 	if s.started {
 		return nil
 	}
@@ -114,7 +117,10 @@ func (s *StreamIngester) startLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.next, s.stored = next, map[int32]bool{}
+	s.mu.Lock()
+	s.next = next
+	s.mu.Unlock()
+	s.stored = map[int32]bool{}
 	for p := range next {
 		s.stored[p] = true
 	}
@@ -160,8 +166,8 @@ func (s *StreamIngester) Offsets() map[int32]int64 {
 // Fetch waits for messages, then keeps collecting for MaxWait or until MaxMessages. A
 // canceled ctx returns ctx.Err() and whatever was fetched is read again after a restart.
 func (s *StreamIngester) Fetch(ctx context.Context) ([]source.Message, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.op.Lock()
+	defer s.op.Unlock()
 	if !s.started {
 		if err := s.startLocked(ctx); err != nil {
 			return nil, err
@@ -207,8 +213,8 @@ func (r *run) path(stream string) string {
 // their partition (already in the database) are skipped. After a failed commit the stream
 // goes back to the stored offsets, so the messages are fetched again.
 func (s *StreamIngester) Commit(ctx context.Context, msgs []source.Message) (Summary, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.op.Lock()
+	defer s.op.Unlock()
 	start := time.Now()
 	var sum Summary
 	id := s.opts.Stream.ID()
@@ -271,10 +277,12 @@ func (s *StreamIngester) Commit(ctx context.Context, msgs []source.Message) (Sum
 		}
 		return Summary{}, fmt.Errorf("committing %d messages of %s: %w", len(msgs), s.opts.Stream, err)
 	}
+	s.mu.Lock()
 	for p, o := range newNext {
 		s.next[p] = o
 		s.stored[p] = true
 	}
+	s.mu.Unlock()
 	s.status.committed()
 	s.opts.Metrics.add(s.opts.Name, sum)
 	s.log.Debug("stream batch committed", "stream", id, "messages", len(msgs), "rows", sum.Records,
@@ -422,6 +430,13 @@ func (s *StreamIngester) finish(r *run) {
 // Status is the source's state: last poll, last success, last error.
 func (s *StreamIngester) Status() Status { return s.status.snapshot() }
 
+// LastLag is the lag (messages not yet stored, over all partitions) Run measured last.
+func (s *StreamIngester) LastLag() (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastLag, s.haveLag
+}
+
 // Publish commits the stored offsets to the stream's consumer group, for lag monitoring.
 func (s *StreamIngester) Publish(ctx context.Context) error {
 	return s.opts.Stream.Publish(ctx, s.Offsets())
@@ -519,6 +534,9 @@ func (s *StreamIngester) Run(ctx context.Context) error {
 					total += l
 				}
 				s.opts.Metrics.setLag(s.opts.Name, float64(total))
+				s.mu.Lock()
+				s.lastLag, s.haveLag = total, true
+				s.mu.Unlock()
 			}
 		}
 		msgs, err := s.Fetch(ctx)

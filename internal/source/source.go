@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
@@ -22,6 +24,7 @@ import (
 	"gocloud.dev/blob/s3blob"
 	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/api/googleapi"
 )
 
 // Object is one version of a delivered object.
@@ -203,7 +206,24 @@ type dir struct {
 	p      partial
 }
 
+// list lists one folder level, retrying transient failures with backoff.
 func (w *walker) list(ctx context.Context, prefix string, p partial) ([]dir, []Object, error) {
+	wait := listBackoff
+	for attempt := 1; ; attempt++ {
+		dirs, objs, err := w.listOnce(ctx, prefix, p)
+		if err == nil || attempt == listAttempts || IsPermanent(err) || ctx.Err() != nil {
+			return dirs, objs, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
+}
+
+func (w *walker) listOnce(ctx context.Context, prefix string, p partial) ([]dir, []Object, error) {
 	var dirs []dir
 	var objs []Object
 	it := w.b.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
@@ -291,7 +311,7 @@ func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
 
 // explain puts what the caller can do in front of a bucket error.
 func explain(err error) error {
-	switch gcerrors.Code(err) {
+	switch code(err) {
 	case gcerrors.PermissionDenied:
 		return fmt.Errorf("permission denied (check the credentials and the bucket policy): %w", err)
 	case gcerrors.NotFound:
@@ -300,17 +320,54 @@ func explain(err error) error {
 	return err
 }
 
+// code classifies a bucket error. gocloud.dev maps some backends' permission errors to other
+// codes (GCS answers 403 for a bucket it will not show, Azure's AuthorizationPermissionMismatch
+// is not mapped at all), so the HTTP status of the answer decides first.
+func code(err error) gcerrors.ErrorCode {
+	switch httpStatus(err) {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return gcerrors.PermissionDenied
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return gcerrors.ResourceExhausted
+	}
+	return gcerrors.Code(err)
+}
+
+// httpStatus is the status of the HTTP answer behind a bucket error, 0 when there is none.
+func httpStatus(err error) int {
+	var az *azcore.ResponseError
+	if errors.As(err, &az) {
+		return az.StatusCode
+	}
+	var g *googleapi.Error
+	if errors.As(err, &g) {
+		return g.Code
+	}
+	var h interface{ HTTPStatusCode() int }
+	if errors.As(err, &h) {
+		return h.HTTPStatusCode()
+	}
+	return 0
+}
+
 // IsPermanent reports whether err will not go away by retrying (permission, missing bucket).
 func IsPermanent(err error) bool {
-	switch gcerrors.Code(err) {
+	switch code(err) {
 	case gcerrors.PermissionDenied, gcerrors.NotFound, gcerrors.InvalidArgument, gcerrors.Unimplemented:
 		return true
 	}
 	return false
 }
 
+// listAttempts is how often one listing request is tried when the store throttles or fails
+// transiently, on top of the SDK's own retries; the wait doubles from listBackoff.
+const (
+	listAttempts = 4
+	listBackoff  = 250 * time.Millisecond
+)
+
 // IsNotFound reports whether err says the object is gone (deleted between list and read).
-func IsNotFound(err error) bool { return gcerrors.Code(err) == gcerrors.NotFound }
+func IsNotFound(err error) bool { return code(err) == gcerrors.NotFound }
 
 var (
 	wsRe   = regexp.MustCompile(`(?:^|/)workspaceId=([0-9]+)(?:/|$)`)

@@ -25,44 +25,11 @@ func TestFolderConformance(t *testing.T) {
 	})
 }
 
-func TestS3Conformance(t *testing.T) {
-	sourcetest.Run(t, func(t *testing.T) sourcetest.Peer {
-		q, writer := sourcetest.S3(t, "logs")
-		return sourcetest.Peer{
-			URI: "s3://logs/audit?" + q,
-			Put: func(t *testing.T, key string, data []byte) {
-				require.NoError(t, writer.WriteAll(t.Context(), "audit/"+key, data, nil))
-			},
-			Delete: func(t *testing.T, key string) { require.NoError(t, writer.Delete(t.Context(), "audit/"+key)) },
-		}
-	})
-}
+func TestS3Conformance(t *testing.T) { sourcetest.Run(t, sourcetest.S3Peer) }
 
-func TestGCSConformance(t *testing.T) {
-	sourcetest.Run(t, func(t *testing.T) sourcetest.Peer {
-		bucket, writer := sourcetest.GCS(t)
-		return sourcetest.Peer{
-			URI: "gs://" + bucket + "/audit",
-			Put: func(t *testing.T, key string, data []byte) {
-				require.NoError(t, writer.WriteAll(t.Context(), "audit/"+key, data, nil))
-			},
-			Delete: func(t *testing.T, key string) { require.NoError(t, writer.Delete(t.Context(), "audit/"+key)) },
-		}
-	})
-}
+func TestGCSConformance(t *testing.T) { sourcetest.Run(t, sourcetest.GCSPeer) }
 
-func TestAzureConformance(t *testing.T) {
-	sourcetest.Run(t, func(t *testing.T) sourcetest.Peer {
-		container, q, writer := sourcetest.Azure(t)
-		return sourcetest.Peer{
-			URI: "azblob://" + container + "/audit?" + q,
-			Put: func(t *testing.T, key string, data []byte) {
-				require.NoError(t, writer.WriteAll(t.Context(), "audit/"+key, data, nil))
-			},
-			Delete: func(t *testing.T, key string) { require.NoError(t, writer.Delete(t.Context(), "audit/"+key)) },
-		}
-	})
-}
+func TestAzureConformance(t *testing.T) { sourcetest.Run(t, sourcetest.AzurePeer) }
 
 func TestOpenErrorsNameTheSourceWithoutItsQuery(t *testing.T) {
 	for _, tc := range []struct{ uri, want string }{

@@ -19,6 +19,15 @@ type SourceStatus struct {
 	LastSuccessAt *time.Time  `json:"last_success_at,omitempty"`
 	LastError     string      `json:"last_error,omitempty"`
 	LastRun       *RunSummary `json:"last_run,omitempty"`
+	// Kind is bucket or stream.
+	Kind string `json:"kind,omitempty"`
+	// Stopped says a credentials or permission error stopped the source (the others go on);
+	// a config reload starts it again.
+	Stopped bool `json:"stopped,omitempty"`
+	// Offsets are a stream's stored offsets by partition: the first offset not yet ingested.
+	Offsets map[string]int64 `json:"offsets,omitempty"`
+	// Lag is what the source holds that is not yet ingested: messages for a stream.
+	Lag *int64 `json:"lag,omitempty"`
 }
 
 // RunSummary is one ingestion run of a source.

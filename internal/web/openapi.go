@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/notify"
 	"github.com/auditlake/auditlake/internal/query"
 )
@@ -50,6 +51,7 @@ var schemaTypes = map[string]any{
 	"Events":       Events{},
 	"IngestStatus": IngestStatus{},
 	"Quarantine":   Quarantine{},
+	"PushResult":   ingest.PushResult{},
 	"Tokens": struct {
 		Tokens []Token `json:"tokens"`
 	}{},

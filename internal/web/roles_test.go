@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/store/storetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,6 +31,7 @@ var wantRole = map[string]Role{
 	"DELETE /api/v1/saved-queries/{id}": RoleAnalyst,
 	"GET /api/2.0/audit/events":         RoleAnalyst,
 	"GET /api/v1/ingest/quarantine":     RoleAnalyst,
+	"POST /api/v1/ingest":               RoleIngest,
 	"GET /api/v1/rules":                 RoleViewer,
 	"POST /api/v1/rules/lint":           RoleAnalyst,
 	"POST /api/v1/rules/{name}/enable":  RoleAdmin,
@@ -69,7 +72,9 @@ func requestBody(rt route, token string) any {
 // wrong one: a caller without the role gets 403, without valid credentials 401, and an
 // allowed one neither.
 func TestRoleMatrix(t *testing.T) {
-	f := newFixture(t, Options{Views: []View{{Name: "x", Title: "X", Language: "kql", Query: "print n = 1"}}})
+	push, err := ingest.NewPush(ingest.PushOptions{DB: storetest.Open(t)})
+	require.NoError(t, err)
+	f := newFixture(t, Options{Views: []View{{Name: "x", Title: "X", Language: "kql", Query: "print n = 1"}}, Push: push.Ingest})
 	require.Len(t, f.srv.routes, len(wantRole), "every route has an expected role and vice versa")
 	callers := []struct {
 		name  string

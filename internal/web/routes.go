@@ -77,6 +77,10 @@ func (s *Server) routeTable() []route {
 			Doc: opDoc{Summary: "Expire a silence now", Tag: "alerts", Response: "Silence",
 				Params: []paramDoc{{Name: "id", In: "path", Desc: "silence id"}}}},
 
+		{Method: "POST", Path: "/api/v1/ingest", Role: RoleIngest, h: s.push,
+			Doc: opDoc{Summary: "Push audit records (JSON lines or a JSON array, optionally gzip), e.g. from Fluent Bit or Vector; answers after they are committed, with quarantined lines by number; an Idempotency-Key header makes a retry store nothing twice", Tag: "ingest", Response: "PushResult",
+				Params: []paramDoc{{Name: "Idempotency-Key", In: "header", Desc: "optional; the same key with the same body is stored once"}}}},
+
 		{Method: "GET", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.listTokens,
 			Doc: opDoc{Summary: "List API tokens (never their secrets)", Tag: "auth", Response: "Tokens"}},
 		{Method: "POST", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.createToken,

@@ -47,6 +47,8 @@ type Options struct {
 	LintRules func(ctx context.Context, file string, data []byte) (int, error)
 	// IngestStatus reports the sources the process ingests. Default: none.
 	IngestStatus func() []SourceStatus
+	// Push stores events pushed to POST /api/v1/ingest. Nil: that route answers 503.
+	Push PushFunc
 	// Ready reports whether the process is ready to serve (GET /readyz); nil means ready.
 	Ready func(ctx context.Context) error
 	// QueryTimeout caps one API query. Default 60s.

@@ -18,6 +18,7 @@ import (
 var (
 	gcsOnce   sync.Once
 	gcsServer *fakestorage.Server
+	gcsProxy  *FaultProxy
 	gcsErr    error
 	gcsN      atomic.Int64
 )
@@ -30,18 +31,21 @@ func GCS(t *testing.T) (bucket string, writer *blob.Bucket) {
 	t.Helper()
 	gcsOnce.Do(func() {
 		// Downloads go through the XML path, which the server answers only for its public
-		// host, so the port is chosen first and the public host is that same address.
+		// host. The process reaches the server through a fault proxy, which keeps the Host
+		// header, so the public host is the proxy's address.
 		var l net.Listener
 		if l, gcsErr = net.Listen("tcp", "127.0.0.1:0"); gcsErr != nil {
 			return
 		}
 		port := l.Addr().(*net.TCPAddr).Port
 		_ = l.Close()
-		host := fmt.Sprintf("127.0.0.1:%d", port)
+		if gcsProxy, gcsErr = StartFaultProxy(fmt.Sprintf("http://127.0.0.1:%d", port)); gcsErr != nil {
+			return
+		}
 		gcsServer, gcsErr = fakestorage.NewServerWithOptions(fakestorage.Options{
-			Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host, Writer: io.Discard})
+			Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: gcsProxy.Host(), Writer: io.Discard})
 		if gcsErr == nil {
-			gcsErr = os.Setenv("STORAGE_EMULATOR_HOST", host)
+			gcsErr = os.Setenv("STORAGE_EMULATOR_HOST", gcsProxy.Host())
 		}
 	})
 	require.NoError(t, gcsErr)

@@ -20,6 +20,9 @@ type Peer struct {
 	Put func(t *testing.T, key string, data []byte)
 	// Delete removes the object at key.
 	Delete func(t *testing.T, key string)
+	// Faults injects errors in front of the peer; nil for a peer that is no HTTP service
+	// (a folder: and tests run as root, which file modes do not stop).
+	Faults *Faults
 }
 
 // Run runs the suite. newPeer returns a fresh, empty peer for each case.
@@ -103,6 +106,51 @@ func Run(t *testing.T, newPeer func(t *testing.T) Peer) {
 			}
 		}
 		require.Equal(t, []string{"exports/undated.jsonl", "m=00/PT1H.json", "date=2019-12-27/recent.json", "date=2019-12-28/new.json"}, names)
+	})
+
+	t.Run("permission error", func(t *testing.T) {
+		p := newPeer(t)
+		if p.Faults == nil {
+			t.Skip("this peer is no HTTP service; a permission error cannot be injected in front of it")
+		}
+		p.Put(t, "workspaceId=1/date=2019-12-28/a.json", []byte("{}\n"))
+		b, err := source.Open(t.Context(), p.URI)
+		require.NoError(t, err)
+		defer b.Close()
+		p.Faults.Deny()
+		_, err = b.List(t.Context())
+		require.Error(t, err)
+		require.True(t, source.IsPermanent(err), "a permission error is permanent: %v", err)
+		require.Contains(t, err.Error(), "permission denied (check the credentials and the bucket policy)")
+		if _, query, ok := strings.Cut(p.URI, "?"); ok {
+			require.NotContains(t, err.Error(), query, "no client options (they may hold secrets) in the message")
+		}
+	})
+
+	t.Run("throttling is retried", func(t *testing.T) {
+		p := newPeer(t)
+		if p.Faults == nil {
+			t.Skip("this peer is no HTTP service; throttling cannot be injected in front of it")
+		}
+		p.Put(t, "workspaceId=1/date=2019-12-28/a.json", []byte("{}\n"))
+		p.Put(t, "workspaceId=1/date=2019-12-29/b.json", []byte("{}\n"))
+		b, err := source.Open(t.Context(), p.URI)
+		require.NoError(t, err)
+		defer b.Close()
+		answered := p.Faults.Throttle(2)
+		objs, err := b.List(t.Context())
+		require.NoError(t, err, "throttled requests are retried with backoff")
+		require.Len(t, objs, 2)
+		require.Equal(t, 2, answered(), "the first two requests were throttled")
+		// Reads too.
+		answered = p.Faults.Throttle(1)
+		r, err := b.Open(t.Context(), objs[0].Key)
+		if err == nil {
+			_, err = io.ReadAll(r)
+			_ = r.Close()
+		}
+		require.NoError(t, err)
+		require.Equal(t, 1, answered())
 	})
 
 	t.Run("deleted object", func(t *testing.T) {
