@@ -132,12 +132,17 @@ type retiredFile struct {
 }
 
 func retiredVersions(ctx context.Context, conn *sql.Conn) (map[int64]retiredFile, error) {
+	out := map[int64]retiredFile{}
+	var n int
+	// A database opened read-only may predate retention (no migration 0006): nothing retired.
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'bronze' AND table_name = 'retired'").Scan(&n); err != nil || n == 0 {
+		return out, err
+	}
 	rows, err := conn.QueryContext(ctx, "SELECT file_id, versions, path FROM bronze.retired")
 	if err != nil {
 		return nil, fmt.Errorf("reading bronze.retired: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]retiredFile{}
 	for rows.Next() {
 		var id int64
 		var r retiredFile
