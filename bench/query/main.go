@@ -42,6 +42,10 @@ type question struct {
 	sql  string
 }
 
+// limits are the sandbox limits of every run: generous, so that a slow run is measured rather
+// than stopped.
+var limits = query.Options{Timeout: 10 * time.Minute}
+
 // now is the pinned clock of every KQL query: the end of the seed scenario's month.
 var now = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -65,7 +69,7 @@ GROUP BY ALL`,
 | summarize Failures = count() by User = tostring(Identity.email)
 | order by Failures desc, User asc
 | take 20`,
-		sql: `SELECT coalesce(email, '') AS "user", count(*) AS failures
+		sql: `SELECT coalesce(user_identity.email, '') AS "user", count(*) AS failures
 FROM silver.audit
 WHERE service_name IN ('accounts', 'accountsManager')
   AND action_name IN ('samlLogin', 'tokenLogin', 'login', 'aadBrowserLogin', 'aadTokenLogin')
@@ -78,7 +82,7 @@ GROUP BY ALL ORDER BY failures DESC, "user" ASC LIMIT 20`,
 | where TimeGenerated > ago(7d)
 | summarize Events = count() by User = tostring(Identity.email)
 | top 10 by Events`,
-		sql: `SELECT coalesce(email, '') AS "user", count(*) AS events
+		sql: `SELECT coalesce(user_identity.email, '') AS "user", count(*) AS events
 FROM gold.notebook
 WHERE event_time > TIMESTAMP '2019-12-25 00:00:00'
 GROUP BY ALL ORDER BY events DESC LIMIT 10`,
@@ -123,7 +127,7 @@ GROUP BY ALL ORDER BY hour`,
 | project TimeGenerated, ActionName, Actor = tostring(Identity.email), SourceIPAddress, RequestParams
 | order by TimeGenerated desc
 | take 100`,
-		sql: `SELECT event_time, action_name, coalesce(email, '') AS actor, source_ip_address, to_json(request_params) AS request_params
+		sql: `SELECT event_time, action_name, coalesce(user_identity.email, '') AS actor, source_ip_address, to_json(request_params) AS request_params
 FROM silver.audit
 WHERE service_name IN ('accounts', 'accountsManager')
   AND action_name IN ('setAdmin', 'removeAdmin', 'addPrincipalToGroup', 'removePrincipalFromGroup', 'changeDatabricksWorkspaceAcl')
@@ -135,7 +139,7 @@ ORDER BY event_time DESC LIMIT 100`,
 | where ActionName == "getSecret"
 | summarize Reads = count(), Scopes = dcount(tostring(RequestParams.scope)) by User = tostring(Identity.email)
 | top 20 by Reads`,
-		sql: `SELECT coalesce(email, '') AS "user", count(*) AS reads, count(DISTINCT request_params.scope) AS scopes
+		sql: `SELECT coalesce(user_identity.email, '') AS "user", count(*) AS reads, count(DISTINCT request_params.scope) AS scopes
 FROM gold.secrets
 WHERE action_name = 'getSecret'
 GROUP BY ALL ORDER BY reads DESC LIMIT 20`,
@@ -147,7 +151,7 @@ GROUP BY ALL ORDER BY reads DESC LIMIT 20`,
 | where hourofday(TimeGenerated) < 6 or hourofday(TimeGenerated) > 20
 | summarize Accesses = count() by User = tostring(Identity.email)
 | top 20 by Accesses`,
-		sql: `SELECT coalesce(email, '') AS "user", count(*) AS accesses
+		sql: `SELECT coalesce(user_identity.email, '') AS "user", count(*) AS accesses
 FROM gold.unity_catalog
 WHERE action_name IN ('getTable', 'generateTemporaryTableCredential')
   AND (hour(event_time) < 6 OR hour(event_time) > 20)
@@ -203,11 +207,11 @@ func main() {
 
 	// Same answer both ways, and one warm-up run each.
 	for _, q := range qs {
-		k, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now})
+		k, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now, Options: limits})
 		if err != nil {
 			log.Fatalf("%s (KQL): %v", q.name, err)
 		}
-		s, err := query.Run(ctx, db.SQL(), q.sql, query.Options{})
+		s, err := query.Run(ctx, db.SQL(), q.sql, limits)
 		if err != nil {
 			log.Fatalf("%s (SQL): %v", q.name, err)
 		}
@@ -224,13 +228,13 @@ func main() {
 		for i, q := range qs {
 			runKQL := func() {
 				start := time.Now()
-				_, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now})
+				_, err := query.RunKQL(ctx, db.SQL(), q.kql, query.KQLOptions{Now: now, Options: limits})
 				must(err)
 				kqlTimes[i] = append(kqlTimes[i], time.Since(start))
 			}
 			runSQL := func() {
 				start := time.Now()
-				_, err := query.Run(ctx, db.SQL(), q.sql, query.Options{})
+				_, err := query.Run(ctx, db.SQL(), q.sql, limits)
 				must(err)
 				sqlTimes[i] = append(sqlTimes[i], time.Since(start))
 			}

@@ -89,7 +89,7 @@ func checkLogAnalyticsQueries(t *testing.T, env app.Env, now time.Time, late, fa
 	// 1. The latest 100 job events of the last 24 hours, newest first.
 	got := kqlJSON(t, env, laRecentJobs, now)
 	require.Equal(t, []string{"TimeGenerated:datetime", "OperationName:string", "Identity:dynamic", "SourceIPAddress:string"}, got.header())
-	want := sqlRows(t, env, `SELECT event_time, 'Microsoft.Databricks/jobs/' || action_name, coalesce(email, ''), coalesce(source_ip_address, '')
+	want := sqlRows(t, env, `SELECT event_time, 'Microsoft.Databricks/jobs/' || action_name, coalesce(user_identity.email, ''), coalesce(source_ip_address, '')
 		FROM silver.audit WHERE service_name = 'jobs' AND event_time > `+after(24*time.Hour)+` ORDER BY event_time DESC LIMIT 100`)
 	rows := got.mapRows(func(r []any) []string {
 		return []string{ts(t, r[0]), r[1].(string), identityEmail(t, r[2]), r[3].(string)}
@@ -132,7 +132,7 @@ func checkLogAnalyticsQueries(t *testing.T, env app.Env, now time.Time, late, fa
 	// 4. Table reads (getTable, selectFromTable: whole terms, any case) of the last 24 hours.
 	got = kqlJSON(t, env, laTableAccess, now)
 	require.Equal(t, []string{"TimeGenerated:datetime", "Identity:dynamic", "OperationName:string", "RequestParams:dynamic"}, got.header())
-	want = sqlRows(t, env, `SELECT event_time, coalesce(email, ''), 'Microsoft.Databricks/unityCatalog/' || action_name, to_json(request_params)
+	want = sqlRows(t, env, `SELECT event_time, coalesce(user_identity.email, ''), 'Microsoft.Databricks/unityCatalog/' || action_name, to_json(request_params)
 		FROM silver.audit WHERE service_name = 'unityCatalog' AND event_time > `+after(24*time.Hour)+`
 		AND lower(action_name) IN ('gettable', 'selectfromtable')`)
 	for _, w := range want {
@@ -161,7 +161,7 @@ func checkLogAnalyticsQueries(t *testing.T, env app.Env, now time.Time, late, fa
 	// (before 06:00 or from 21:00 UTC).
 	got = kqlJSON(t, env, laOutOfHoursAccess, now)
 	require.Equal(t, []string{"Identity:dynamic", "AccessCount:long"}, got.header())
-	want = sqlRows(t, env, `SELECT coalesce(email, ''), count(*) FROM silver.audit
+	want = sqlRows(t, env, `SELECT coalesce(user_identity.email, ''), count(*) FROM silver.audit
 		WHERE service_name = 'unityCatalog' AND event_time > `+after(time.Hour)+` AND (hour(event_time) < 6 OR hour(event_time) > 20)
 		GROUP BY ALL HAVING count(*) > 10`)
 	rows = got.mapRows(func(r []any) []string { return []string{identityEmail(t, r[0]), num(r[1])} })

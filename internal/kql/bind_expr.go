@@ -798,6 +798,16 @@ func (b *binder) bindCall(sc *scope, c *Call) Scalar {
 			return &Const{T: d.Fixed, Null: true}
 		}
 		return &Func{Name: canonicalConv[c.Name], Args: args, T: d.Fixed}
+	case "countof":
+		// countof(source, search [, kind]): kind "normal" (the default, matches may overlap) or
+		// "regex" (matches don't).
+		if len(args) == 3 {
+			kind := strings.ToLower(constString(args[2]))
+			if kind != "normal" && kind != "regex" {
+				b.fail(c.Args[2].Position(), "countof() kind must be \"normal\" or \"regex\", not %q", constString(args[2]))
+			}
+			args[2] = &Const{T: TypeString, Value: kind}
+		}
 	case "datetime_diff", "datetime_add":
 		part := strings.ToLower(constString(args[0]))
 		if !dateParts[part] {

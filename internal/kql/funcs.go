@@ -137,7 +137,7 @@ var funcDefs = []FuncDef{
 	fn("extract", 3, 3, ResultFixed, TypeString, ArgConst, ArgConstNum, ArgString),
 	fn("extract_all", 2, 2, ResultFixed, TypeDynamic, ArgConst, ArgString),
 	fn("indexof", 2, 2, ResultFixed, TypeLong, ArgString),
-	fn("countof", 2, 2, ResultFixed, TypeLong, ArgString),
+	fn("countof", 2, 3, ResultFixed, TypeLong, ArgString, ArgString, ArgConst),
 	fn("reverse", 1, 1, ResultFixed, TypeString, ArgString),
 	fn("isempty", 1, 1, ResultFixed, TypeBool, ArgAny),
 	fn("isnotempty", 1, 1, ResultFixed, TypeBool, ArgAny),

@@ -326,7 +326,14 @@ func (e *emitter) fn(f *kql.Func) string {
 	case "indexof":
 		return "CAST(instr(" + a(0) + ", " + a(1) + ") - 1 AS BIGINT)"
 	case "countof":
-		return "CAST(CASE WHEN length(" + a(1) + ") = 0 THEN 0 ELSE (length(" + a(0) + ") - length(replace(" + a(0) + ", " + a(1) + ", ''))) // length(" + a(1) + ") END AS BIGINT)"
+		if len(f.Args) == 3 && constStr(f.Args[2]) == "regex" {
+			// Regex matches don't overlap.
+			return "CAST(len(regexp_extract_all(" + a(0) + ", " + a(1) + ")) AS BIGINT)"
+		}
+		// Plain matches may overlap (countof("aaaa", "aa") = 3): count the positions where
+		// search starts.
+		return "CAST(CASE WHEN length(" + a(1) + ") = 0 THEN 0 ELSE len(list_filter(range(1, length(" + a(0) + ") - length(" + a(1) + ") + 2), " +
+			"lambda __i: substring(" + a(0) + ", __i, length(" + a(1) + ")) = " + a(1) + ")) END AS BIGINT)"
 	case "isempty", "isnotempty", "isnull", "isnotnull":
 		var test string
 		switch t(0) {
