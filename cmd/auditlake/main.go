@@ -197,7 +197,7 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 }
 
 func queryCmd(g *globals) *cobra.Command {
-	var format, file, now, dialect, lake string
+	var format, file, now, dialect, lake, token string
 	var tables []string
 	var useKQL, explain bool
 	c := &cobra.Command{
@@ -243,6 +243,10 @@ table reads silver.audit and Spark functions keep their meaning (--explain shows
 				}
 				o.Tables = append(o.Tables, app.FileTable{Name: name, Path: path})
 			}
+			o.Token = token
+			if o.Token == "" {
+				o.Token = os.Getenv("AUDITLAKE_TOKEN")
+			}
 			return app.Query(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},
 	}
@@ -255,6 +259,7 @@ table reads silver.audit and Spark functions keep their meaning (--explain shows
 	c.Flags().StringArrayVar(&tables, "table", nil, "make a file (JSON lines, CSV, Parquet) queryable as a table for this query: NAME=FILE (repeatable)")
 	c.Flags().StringVar(&lake, "lake", "", "read silver and gold from the Delta lake instead of DuckDB: --lake for the last export destination, --lake=DIR for a folder")
 	c.Flags().Lookup("lake").NoOptDefVal = "auto"
+	c.Flags().StringVar(&token, "token", "", "API token (analyst or admin) for running the query through auditlake serve when it holds --data; default $AUDITLAKE_TOKEN")
 	return c
 }
 

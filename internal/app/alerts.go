@@ -202,8 +202,12 @@ type AlertsRunOptions struct {
 
 // AlertsRun evaluates every enabled rule once as of o.At (Once), persisting states and
 // printing the alerts firing afterwards, or runs the rule scheduler until ctx ends.
-func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) error {
-	rs, err := configuredRules(ctx, o.Config)
+func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) (err error) {
+	cfg, err := LoadConfig(o.Config)
+	if err != nil {
+		return err
+	}
+	rs, err := RuleSet(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -215,12 +219,30 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) er
 		return err
 	}
 	defer db.Close()
+	// The alerts go to the action groups through the outbox; --once sends them before exiting.
+	var n *notifier
+	if o.Notify == nil {
+		if n, err = newNotifier(db, cfg, NotifyOptions{Logger: env.logger().With("component", "notify"), Registerer: o.Registerer, Now: o.Now}); err != nil {
+			return err
+		}
+		o.Notify = n.Notify
+	}
 	m, err := newManager(env, db, rs, o.AlertsOptions)
 	if err != nil {
 		return err
 	}
 	if !o.Once {
-		return m.Run(ctx)
+		if n == nil {
+			return m.Run(ctx)
+		}
+		return runAlerting(ctx, m, n)
+	}
+	if n != nil {
+		defer func() {
+			if ferr := n.Flush(ctx, FlushWait); ferr != nil && err == nil {
+				err = ferr
+			}
+		}()
 	}
 	at := o.At
 	if at.IsZero() {

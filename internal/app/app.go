@@ -98,6 +98,9 @@ type QueryOptions struct {
 	// lake: "auto" for the last export destination, or a folder. Empty: DuckDB, plus the lake
 	// for rows retention moved there.
 	Lake string
+	// Token is an API token (analyst or admin). When a running auditlake serve holds the data
+	// directory, the query goes through its API with this token instead of failing.
+	Token string
 }
 
 // Query runs one SELECT statement (or one KQL query) in the sandbox and writes the result in
@@ -125,6 +128,9 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	if opts.Dir != "" {
 		// Rows that retention moved to the lake are read from there, transparently.
 		if opts.Shadow, opts.AllowedDirs, err = lakeShadow(ctx, env, o.Lake); err != nil {
+			if info, ok := runningServer(err, env.Data); ok && o.Token != "" && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
+				return remoteQuery(ctx, info, o, w)
+			}
 			return inUseHint(err, env.Data)
 		}
 	} else if o.Lake != "" {
@@ -132,6 +138,9 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
+		if info, ok := runningServer(err, env.Data); ok && o.Token != "" && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
+			return remoteQuery(ctx, info, o, w)
+		}
 		return inUseHint(err, env.Data)
 	}
 	defer db.Close()

@@ -196,7 +196,7 @@ type notifier struct {
 }
 
 // newNotifier builds the pipeline for an open database from the action groups of cfg (nil: no
-// groups; alerts are then kept in the history as unrouted and not sent).
+// groups; alerts are then counted and logged as unrouted, and not sent).
 func newNotifier(db *store.DB, cfg *config.Config, o NotifyOptions) (*notifier, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -234,6 +234,27 @@ func (n *notifier) Flush(ctx context.Context, wait time.Duration) error {
 		n.log.Warn("notifications still pending after the wait; the next run sends them", "pending", pending, "duration", wait)
 	}
 	return nil
+}
+
+// runAlerting runs the rule scheduler and the notification dispatcher until ctx ends or one of
+// them fails; the dispatcher stops last, so that what the last evaluations enqueued is sent
+// (or stays in the outbox for the next start).
+func runAlerting(ctx context.Context, m *rules.Manager, n *notifier) error {
+	rctx, stopRules := context.WithCancel(ctx)
+	defer stopRules()
+	nctx, stopNotify := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopNotify()
+	notifyDone := make(chan error, 1)
+	go func() { notifyDone <- n.Run(nctx) }()
+	err := m.Run(rctx)
+	if rctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // stopped while evaluating: not a failure
+	}
+	stopNotify()
+	if nerr := <-notifyDone; err == nil {
+		err = nerr
+	}
+	return err
 }
 
 // enqueueFunc returns the function the rule engine calls with the alerts of one evaluation.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -131,4 +132,89 @@ func TestNotifyAlertsKeepsOneKeyPerSeries(t *testing.T) {
 	js, err := json.Marshal(ns[0].Notification)
 	require.NoError(t, err)
 	require.True(t, strings.Contains(string(js), `"rule":"r"`))
+}
+
+func TestAlertsRunOnceDeliversThroughTheOutbox(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		reqs []notify.WebhookMessage
+		keys []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		var msg notify.WebhookMessage
+		require.NoError(t, json.NewDecoder(r.Body).Decode(&msg))
+		reqs = append(reqs, msg)
+		keys = append(keys, r.Header.Get(notify.HeaderIdempotencyKey))
+		if len(reqs) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable) // the first attempt fails; --once retries
+		}
+	}))
+	defer srv.Close()
+
+	root := t.TempDir()
+	src := filepath.Join(root, "logs", "workspaceId=1000", "date=2026-11-30")
+	require.NoError(t, os.MkdirAll(src, 0o755))
+	at := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	var lines strings.Builder
+	for i, user := range []string{"ana@corp.com", "ana@corp.com", "bob@corp.com"} {
+		lines.WriteString(`{"version":"2.0","auditLevel":"WORKSPACE_LEVEL","timestamp":` + strconv.FormatInt(at.Add(-time.Duration(10+i)*time.Minute).UnixMilli(), 10) +
+			`,"workspaceId":1000,"sourceIPAddress":"10.0.0.1","userAgent":"curl","userIdentity":{"email":"` + user +
+			`"},"serviceName":"accounts","actionName":"benchTrigger","requestId":"r` + strconv.Itoa(i) + `","requestParams":{},"response":{"statusCode":200}}` + "\n")
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(src, "a.json"), []byte(lines.String()), 0o644))
+	env := Env{Data: filepath.Join(root, "data")}
+	_, err := Ingest(t.Context(), env, IngestOptions{Source: filepath.Join(root, "logs")})
+	require.NoError(t, err)
+
+	rulesDir := filepath.Join(root, "rules")
+	require.NoError(t, os.MkdirAll(rulesDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(rulesDir, "t.yaml"), []byte(`rules:
+  - name: trigger-per-user
+    severity: high
+    language: sql
+    query: |
+      SELECT email FROM silver.audit
+      WHERE action_name = 'benchTrigger' AND event_time >= $window_start AND event_time < $window_end
+    schedule: {every: 1m}
+    window: 1h
+    measure: count
+    split_by: [email]
+    condition: {op: ">", threshold: 0}
+    action_groups: [secops]
+`), 0o644))
+	cfgFile := filepath.Join(root, "auditlake.yaml")
+	// Only the test's rule: the built-in pack needs tables this small data set does not have.
+	builtin, err := rules.Builtin()
+	require.NoError(t, err)
+	var disabled []string
+	for _, r := range builtin {
+		disabled = append(disabled, r.Name)
+	}
+	require.NoError(t, os.WriteFile(cfgFile, []byte("rules:\n  dirs: [rules]\n  disabled: ["+strings.Join(disabled, ", ")+"]\naction_groups:\n  - name: secops\n    webhook: [{url: \""+srv.URL+"/hook\"}]\n"), 0o644))
+
+	var out strings.Builder
+	require.NoError(t, AlertsRun(t.Context(), env, AlertsRunOptions{AlertsOptions: AlertsOptions{Config: cfgFile, Format: "json"}, Once: true, At: at}, &out))
+	require.Contains(t, out.String(), "trigger-per-user")
+	mu.Lock()
+	require.Len(t, reqs, 2, "one failed attempt, then the retry inside --once")
+	require.Equal(t, keys[0], keys[1])
+	require.Len(t, reqs[1].Notifications, 2, "the rule's two alerts (ana, bob) are one notification")
+	mu.Unlock()
+
+	// The same evaluation again, and a later one while the series keep firing: nothing new.
+	for _, when := range []time.Time{at, at.Add(time.Minute)} {
+		require.NoError(t, AlertsRun(t.Context(), env, AlertsRunOptions{AlertsOptions: AlertsOptions{Config: cfgFile}, Once: true, At: when}, &out))
+	}
+	mu.Lock()
+	require.Len(t, reqs, 2)
+	mu.Unlock()
+
+	var sent int
+	db, err := env.open(t.Context(), true)
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM notify.deliveries WHERE status = 'sent' AND attempts = 2").Scan(&sent))
+	require.Equal(t, 1, sent)
 }

@@ -1,13 +1,16 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +19,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/config"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/query"
 	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
@@ -310,18 +314,71 @@ func isLoopback(host string) bool {
 
 // inUseHint adds to a locked-database error where the running server's API is.
 func inUseHint(err error, dir string) error {
+	info, ok := runningServer(err, dir)
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("%w\nauditlake serve (PID %d) holds it; use its API at http://%s (POST /api/v1/query, /api/v1/tokens; see /api/openapi.json), "+
+		"or give auditlake query a token (--token or AUDITLAKE_TOKEN) to run through it", err, info.PID, info.Addr)
+}
+
+// runningServer says whether err means that a server holds dir, and where it listens.
+func runningServer(err error, dir string) (ServerInfo, bool) {
 	// Another process holding the file is ErrLocked; within one process (tests, demo) DuckDB
 	// refuses a second open with other settings.
 	if err == nil || !errors.Is(err, store.ErrLocked) && !strings.Contains(err.Error(), "different configuration than existing connections") {
-		return err
+		return ServerInfo{}, false
 	}
 	b, rerr := os.ReadFile(filepath.Join(dir, serverInfoFile))
 	var info ServerInfo
-	if rerr != nil || json.Unmarshal(b, &info) != nil {
+	if rerr != nil || json.Unmarshal(b, &info) != nil || info.Addr == "" {
+		return ServerInfo{}, false
+	}
+	return info, true
+}
+
+// remoteQuery runs a query through the API of the server that holds the database and writes
+// the result as a local run would. Numbers keep their digits (json.Number).
+func remoteQuery(ctx context.Context, info ServerInfo, o QueryOptions, w io.Writer) error {
+	body := map[string]string{"query": o.Text, "language": "sql", "dialect": o.Dialect}
+	if o.KQL {
+		body = map[string]string{"query": o.Text, "language": "kql"}
+	}
+	if !o.Now.IsZero() {
+		body["now"] = o.Now.UTC().Format(time.RFC3339Nano)
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w\nauditlake serve (PID %d) holds it; use its API at http://%s (POST /api/v1/query, /api/v1/tokens; see /api/openapi.json)",
-		err, info.PID, info.Addr)
+	url := "http://" + info.Addr + "/api/v1/query"
+	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+o.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("querying through auditlake serve at %s: %w", info.Addr, err)
+	}
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error struct{ Type, Message string }
+		}
+		if dec.Decode(&e) != nil || e.Error.Message == "" {
+			return fmt.Errorf("auditlake serve at %s answered %s", info.Addr, resp.Status)
+		}
+		return fmt.Errorf("auditlake serve at %s: %s", info.Addr, e.Error.Message)
+	}
+	var res query.Result
+	if err := dec.Decode(&res); err != nil {
+		return fmt.Errorf("reading the answer of auditlake serve at %s: %w", info.Addr, err)
+	}
+	return query.Write(w, &res, o.Format)
 }
 
 // component is a long-running part of the server.

@@ -66,6 +66,14 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	require.ErrorContains(t, err, addr)
 	_, err = os.Stat(filepath.Join(env.Data, "serve.json"))
 	require.NoError(t, err)
+	// With a token, auditlake query runs through the server's API.
+	var out strings.Builder
+	require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Text: "print x = 41 + 1", KQL: true, Format: "csv", Token: secret}, &out))
+	require.Equal(t, "x\n42\n", out.String())
+	err = app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT nope", Format: "csv", Token: secret}, &out)
+	require.ErrorContains(t, err, "nope", "the server's error comes back")
+	err = app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT 1", Format: "csv", Token: "alk_wrong"}, &out)
+	require.ErrorContains(t, err, "not valid")
 
 	// The first poll runs at start; wait for it through the status endpoint (each request
 	// blocks on the answer, no sleeping).

@@ -17,8 +17,8 @@ import (
 type QueryRequest struct {
 	Query    string `json:"query"`
 	Language string `json:"language"`          // kql | sql
-	Now      string `json:"now,omitempty"`     // RFC 3339; pins now() and ago() in KQL
-	Dialect  string `json:"dialect,omitempty"` // SQL dialect; only "duckdb" (the default) so far
+	Now      string `json:"now,omitempty"`     // RFC 3339; pins now() and ago() in KQL, current_timestamp() in Databricks SQL
+	Dialect  string `json:"dialect,omitempty"` // SQL dialect: duckdb (default) or databricks
 }
 
 const maxQueryBytes = 256 << 10
@@ -42,10 +42,12 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request) error {
 	if len(req.Query) > maxQueryBytes {
 		return badData(`"query" is longer than %d bytes`, maxQueryBytes)
 	}
-	switch strings.ToLower(req.Dialect) {
-	case "", "duckdb":
-	default:
-		return badData(`"dialect" %q is not supported; omit it or use "duckdb"`, req.Dialect)
+	dialect, err := query.ParseDialect(req.Dialect)
+	if err != nil {
+		return badData(`"dialect": %v`, err)
+	}
+	if req.Dialect != "" && lang != "sql" {
+		return badData(`"dialect" applies to "language": "sql"`)
 	}
 	var now time.Time
 	if req.Now != "" {
@@ -63,7 +65,7 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request) error {
 			}
 			return query.RunKQL(ctx, s.db.SQL(), req.Query, query.KQLOptions{Options: opts, Now: now})
 		}
-		return query.Run(ctx, s.db.SQL(), req.Query, opts)
+		return query.RunSQL(ctx, s.db.SQL(), req.Query, query.SQLOptions{Options: opts, Dialect: dialect, Now: now})
 	})
 	if err != nil {
 		return err

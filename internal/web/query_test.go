@@ -21,6 +21,7 @@ func TestQueryKQLAndSQL(t *testing.T) {
 	for _, q := range []QueryRequest{
 		{Language: "sql", Query: "SELECT count(*) AS n FROM silver.audit"},
 		{Language: "kql", Query: "['silver.audit'] | count", Now: "2019-12-29T00:00:00Z"},
+		{Language: "sql", Dialect: "databricks", Query: "SELECT count(*) AS n FROM silver.audit"},
 	} {
 		code, body := f.do("POST", "/api/v1/query", f.tokens[RoleAnalyst], q)
 		require.Equal(t, 200, code, "%s", body)
@@ -53,7 +54,8 @@ func TestQueryErrors(t *testing.T) {
 		{QueryRequest{Language: "sql", Query: "SELECT no_such_column FROM silver.audit"}, 422, "execution", "no_such_column"},
 		{QueryRequest{Language: "cobol", Query: "x"}, 400, "bad_data", "language"},
 		{QueryRequest{Language: "sql", Query: " "}, 400, "bad_data", "empty"},
-		{QueryRequest{Language: "sql", Query: "SELECT 1", Dialect: "spark"}, 400, "bad_data", "dialect"},
+		{QueryRequest{Language: "sql", Query: "SELECT 1", Dialect: "oracle"}, 400, "bad_data", "dialect"},
+		{QueryRequest{Language: "kql", Query: "print 1", Dialect: "databricks"}, 400, "bad_data", "dialect"},
 		{QueryRequest{Language: "kql", Query: "print 1", Now: "yesterday"}, 400, "bad_data", "RFC 3339"},
 	} {
 		code, body := f.do("POST", "/api/v1/query", f.tokens[RoleAnalyst], tc.req)
