@@ -11,7 +11,8 @@ import (
 // names, one view per table of spec §2.2, so KQL written for Log Analytics runs unchanged.
 // Identity, RequestParams and Response are JSON, as in the dynamic-typed tables. Response leaves
 // out null members, as Azure writes it ({"statusCode":200}; errorMessage only on failures), so
-// Microsoft's `Response contains "error"` finds failures and not every row.
+// Microsoft's `Response contains "error"` finds failures and not every row. The common shapes
+// are built directly; json_merge_patch (which drops null members) costs twice as much per row.
 func EnsureViews(tx *store.Tx) error {
 	var mapped []string
 	for _, t := range laTables {
@@ -45,7 +46,15 @@ func laViewSQL(table, where string, newIP bool) string {
 	request_id AS RequestId,
 	event_id AS LogId,
 	to_json(request_params) AS RequestParams,
-	json_merge_patch('{}', json_object('statusCode', response.status_code, 'errorMessage', response.error_message, 'result', response.result)) AS Response,
+	CASE
+		WHEN response.status_code IS NOT NULL AND response.error_message IS NULL AND response.result IS NULL
+			THEN json_object('statusCode', response.status_code)
+		WHEN response.status_code IS NOT NULL AND response.error_message IS NULL
+			THEN json_object('statusCode', response.status_code, 'result', response.result)
+		WHEN response.status_code IS NOT NULL AND response.result IS NULL
+			THEN json_object('statusCode', response.status_code, 'errorMessage', response.error_message)
+		ELSE json_merge_patch('{}', json_object('statusCode', response.status_code, 'errorMessage', response.error_message, 'result', response.result))
+	END AS Response,
 	workspace_id AS WorkspaceId,
 	'Azure' AS SourceSystem,
 	` + store.QuoteLiteral(table) + ` AS Type

@@ -45,3 +45,24 @@ func TestShadowSandbox(t *testing.T) {
 	_, err = sb.SQL().ExecContext(t.Context(), "INSERT INTO hot.meta.services VALUES ('x')")
 	require.Error(t, err, "the database itself stays read-only")
 }
+
+// A migration missing below the highest applied one (they are written in parallel and may
+// land out of order) is applied when the database is opened.
+func TestMigrationsLandingOutOfOrderAreApplied(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		if err := tx.Exec("DROP TABLE meta.exports"); err != nil {
+			return err
+		}
+		return tx.Exec("DELETE FROM meta.migrations WHERE name = '0007_exports'")
+	}))
+	require.NoError(t, db.Close())
+	db, err = store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	defer db.Close()
+	var n int64
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM meta.exports").Scan(&n))
+	require.Zero(t, n)
+}

@@ -316,8 +316,17 @@ func (d *DB) migrate(ctx context.Context) error {
 			CREATE TABLE IF NOT EXISTS meta.migrations (version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
 			return fmt.Errorf("creating meta.migrations: %w", err)
 		}
-		var have int64
-		if err := tx.QueryRow("SELECT coalesce(max(version), 0) FROM meta.migrations", nil, &have); err != nil {
+		// Every migration not yet applied is applied, in number order, not only those above
+		// the highest applied one: migrations written in parallel may land out of order.
+		have := map[int64]bool{}
+		if err := tx.Query("SELECT version FROM meta.migrations", nil, func(row []driver.Value) error {
+			n, ok := toInt64(row[0])
+			if !ok {
+				return fmt.Errorf("meta.migrations version %v is not an integer", row[0])
+			}
+			have[n] = true
+			return nil
+		}); err != nil {
 			return fmt.Errorf("reading schema version: %w", err)
 		}
 		names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -332,7 +341,7 @@ func (d *DB) migrate(ctx context.Context) error {
 			if !ok || err != nil {
 				return fmt.Errorf("BUG: migration %s is not named NNNN_name.sql", name)
 			}
-			if int64(v) <= have {
+			if have[int64(v)] {
 				continue
 			}
 			body, err := migrations.ReadFile(name)
