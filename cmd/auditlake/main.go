@@ -77,6 +77,7 @@ Start with:  auditlake demo`,
 	root.AddCommand(serveCmd(g), tokenCmd(g))
 	root.AddCommand(silenceCmd(g))
 	root.AddCommand(exportCmd(g))
+	root.AddCommand(sourcesCmd(g))
 	return root
 }
 

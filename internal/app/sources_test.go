@@ -50,8 +50,8 @@ func TestServeRunsSeveralSourcesAndStopsOnlyTheDeniedOne(t *testing.T) {
 	require.NoError(t, err)
 	_, pusher, err := app.TokenCreate(t.Context(), env, "ingest", "shipper")
 	require.NoError(t, err)
-	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Interval: time.Second, Sources: []string{folder, s3.URI, kafkaURL}})
-	defer func() { require.NoError(t, stop()) }()
+	flags := []string{folder, s3.URI, kafkaURL}
+	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Interval: time.Second, Sources: flags})
 
 	req, err := http.NewRequestWithContext(t.Context(), "POST", "http://"+addr+"/api/v1/ingest", strings.NewReader(deliveryLine(500)+"\n"))
 	require.NoError(t, err)
@@ -91,4 +91,46 @@ func TestServeRunsSeveralSourcesAndStopsOnlyTheDeniedOne(t *testing.T) {
 	require.Empty(t, s.LastError)
 	require.Equal(t, map[string]int64{"0": 5, "1": 5}, s.Offsets)
 	require.Equal(t, gen.Events+10+1, status.Events, "folder, stream and pushed rows")
+
+	require.NoError(t, stop())
+
+	// auditlake sources reads the same from the database once the server stopped.
+	reports, err := app.Sources(t.Context(), env, app.SourcesOptions{Sources: flags})
+	require.NoError(t, err)
+	require.Len(t, reports, 4, "three flags and the push source")
+	byName := map[string]app.SourceReport{}
+	for _, r := range reports {
+		byName[r.Name] = r
+	}
+	fr, br, sr, pr := byName["flag-1"], byName["flag-2"], byName["flag-3"], byName["http"]
+	require.Equal(t, "bucket", fr.Kind)
+	require.Equal(t, gen.Events, fr.Records)
+	require.Equal(t, gen.Files, fr.Files)
+	require.NotNil(t, fr.Lag)
+	require.Zero(t, *fr.Lag)
+	require.NotNil(t, fr.LastPollAt)
+	require.True(t, br.Stopped)
+	require.Contains(t, br.LastError, "permission denied")
+	require.Contains(t, br.LagError, "permission denied")
+	require.Equal(t, "stream", sr.Kind)
+	require.EqualValues(t, 10, sr.Records)
+	require.Equal(t, map[string]int64{"0": 5, "1": 5}, sr.Offsets)
+	require.NotNil(t, sr.Lag)
+	require.Zero(t, *sr.Lag)
+	k.Produce(t, 1, []byte(deliveryLine(900)), []byte(deliveryLine(901)))
+	reports, err = app.Sources(t.Context(), env, app.SourcesOptions{Sources: flags})
+	require.NoError(t, err)
+	require.EqualValues(t, 2, *reports[2].Lag, "two messages produced since")
+	require.Equal(t, "push", pr.Kind)
+	require.EqualValues(t, 1, pr.Records)
+	require.EqualValues(t, 1, pr.Files)
+
+	var out strings.Builder
+	require.NoError(t, app.WriteSources(&out, reports, "table"))
+	require.Contains(t, out.String(), "stopped: ")
+	require.Contains(t, out.String(), "offsets 0:5 1:5")
+	require.NotContains(t, out.String(), "endpoint=")
+	out.Reset()
+	require.NoError(t, app.WriteSources(&out, reports, "json"))
+	require.Contains(t, out.String(), `"kind": "stream"`)
 }

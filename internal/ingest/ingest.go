@@ -147,6 +147,8 @@ func (in *Ingester) Once(ctx context.Context) (Summary, error) {
 	sum, err := in.once(ctx)
 	switch {
 	case ctx.Err() != nil:
+	case err != nil && source.IsPermanent(err):
+		in.status.stop(ctx, err)
 	case err != nil:
 		in.status.failed(ctx, err)
 	default:
@@ -294,7 +296,6 @@ func (in *Ingester) Watch(ctx context.Context, interval time.Duration, fn func(S
 			fn(sum, err)
 		}
 		if err != nil && source.IsPermanent(err) {
-			in.status.stop(ctx, err)
 			return fmt.Errorf("source %s stopped: %w", in.opts.Name, err)
 		}
 		if err != nil {
