@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -476,4 +478,38 @@ func TestConfiguredRules(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), cfgPath+`:2: rules.disabled: no rule named "nope"`)
 	require.Contains(t, err.Error(), cfgPath+`:3: rules.params.spike_factor: parameter spike_factor of rule "cluster-creation-spike" is a number, not a string`)
+}
+
+// TestAlertsRunNotifiesActionGroups: alerts run --once hands the spike to the outbox of the
+// configured action groups and flushes it before it exits: a webhook peer receives it once, and
+// a second run at a later hour sends nothing new.
+func TestAlertsRunNotifiesActionGroups(t *testing.T) {
+	env := seedData(t)
+	var mu sync.Mutex
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	cfgPath := filepath.Join(t.TempDir(), "auditlake.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, []byte("action_groups:\n  - name: default\n    webhook:\n      - url: "+srv.URL+"\n"), 0o600))
+	for _, at := range []time.Time{spikeAt, spikeAt.Add(time.Hour)} {
+		var out bytes.Buffer
+		require.NoError(t, AlertsRun(t.Context(), env, AlertsRunOptions{AlertsOptions: AlertsOptions{Config: cfgPath, Format: "json"}, Once: true, At: at}, &out))
+		require.Contains(t, out.String(), "31303")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	spikes := 0
+	for _, b := range bodies {
+		if strings.Contains(b, "cluster-creation-spike") {
+			spikes++
+			require.Contains(t, b, "31303")
+		}
+	}
+	require.Equal(t, 1, spikes, "sent once across both runs: %q", bodies)
 }

@@ -2,7 +2,6 @@ package dbsql
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -334,7 +333,6 @@ var funcs = map[string]rule{
 	"map":              {max: -1, fn: mapOf},
 	"named_struct":     {min: 2, max: -1, fn: namedStruct},
 	"struct":           {min: 1, max: -1, fn: structOf},
-	"flatten":          rename("flatten", 1, 1),
 	"slice":            tmpl(3, "list_slice(%[1]s, %[2]s, (%[2]s) + (%[3]s) - 1)"),
 	"array_repeat":     tmpl(2, "list_transform(range(%[2]s), lambda _x: %[1]s)"),
 	"transform":        rename("list_transform", 2, 2),
@@ -953,8 +951,6 @@ func (t *translator) windowInScope(k int) *windowCall {
 	}
 	return nil
 }
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 // inGroupBy reports whether token k is in a GROUP BY list (at its top level).
 func (t *translator) inGroupBy(k int) bool {

@@ -2,6 +2,7 @@ package dbsql
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -583,7 +584,7 @@ func tableList(m map[string]Table) string {
 	if len(s) == 0 {
 		return "no Databricks tables"
 	}
-	sortStrings(s)
+	sort.Strings(s)
 	return strings.Join(s, ", ")
 }
 

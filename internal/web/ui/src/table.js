@@ -50,19 +50,19 @@ export function resultTable(res, opts = {}) {
         tabindex: opts.onRowClick ? '0' : undefined,
         onkeydown: opts.onRowClick ? (e) => { if (e.key === 'Enter') opts.onRowClick(o, r); } : undefined,
       });
+      if (opts.actions) tr.append(h('td.actions', opts.actions(o)));
       cols.forEach((c, i) => {
         const text = cellText(r[i], c.type);
         tr.append(h('td', { class: isNumeric(c.type) ? 'num' : undefined, title: text.length > 60 ? text : undefined }, text));
       });
-      if (opts.actions) tr.append(h('td.actions', opts.actions(o)));
       tbody.append(tr);
     }
   };
-  const head = h('tr', cols.map((c, i) => h('th', {
+  const head = h('tr', opts.actions ? h('th', '') : null, cols.map((c, i) => h('th', {
     class: isNumeric(c.type) ? 'num' : undefined,
     title: `${c.name} (${c.type}); click to sort`,
     onclick: () => { if (sortCol === i) asc = !asc; else { sortCol = i; asc = !isNumeric(c.type); } draw(); },
-  }, c.name)), opts.actions ? h('th', '') : null);
+  }, c.name)));
   draw();
   const wrap = h('div.table-wrap', h('table.results', h('thead', head), tbody));
   if (rows.length > max) wrap.append(h('div.note.muted', `Showing ${max} of ${rows.length} rows.`));

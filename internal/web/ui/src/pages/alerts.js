@@ -10,7 +10,7 @@ import { firstArray } from './generic.js';
 const sections = [
   { id: 'rules', title: 'Rules', path: '/api/v1/rules', empty: 'No rules are loaded.',
     subtitle: 'Built-in and configured alert rules, their schedule and state.',
-    columns: ['name', 'severity', 'enabled', 'builtin', 'firing', 'pending', 'schedule', 'window', 'last_eval', 'last_error', 'description'] },
+    columns: ['name', 'severity', 'enabled', 'firing', 'pending', 'schedule', 'window', 'last_eval', 'last_error', 'description', 'builtin', 'language', 'split_by', 'action_groups', 'file', 'line'], only: true },
   { id: 'firing', title: 'Firing alerts', path: '/api/v1/alerts/active', empty: 'Nothing is firing.',
     subtitle: 'Alerts pending or firing now.' },
   { id: 'history', title: 'History', path: '/api/v1/alerts/history', empty: 'No notification has been sent yet.',
@@ -19,11 +19,12 @@ const sections = [
     subtitle: 'Notifications for alerts matching these labels are held back until the silence ends.' },
 ];
 
-// pick keeps the listed columns first (those present), then the rest.
-function pick(items, columns) {
+// pick puts the listed columns first (those present), then the rest unless only is set.
+function pick(items, columns, only) {
   const res = objectsToResult(items);
   if (!columns) return res;
-  const order = [...columns.filter((c) => res.columns.some((x) => x.name === c)), ...res.columns.map((c) => c.name).filter((n) => !columns.includes(n))];
+  const rest = only ? [] : res.columns.map((c) => c.name).filter((n) => !columns.includes(n));
+  const order = [...columns.filter((c) => res.columns.some((x) => x.name === c)), ...rest];
   const idx = order.map((n) => res.columns.findIndex((c) => c.name === n));
   return { columns: idx.map((i) => res.columns[i]), rows: res.rows.map((r) => idx.map((i) => r[i])) };
 }
@@ -62,7 +63,7 @@ export function alertsPage(root, ctx) {
           if (id === 'silences' && admin && have.has('DELETE /api/v1/silences/{id}')) {
             actions = (r) => h('button.small', { type: 'button', onclick: () => act('DELETE', `/api/v1/silences/${encodeURIComponent(r.id)}`, () => load('silences')) }, 'Expire');
           }
-          c.body.append(resultTable(pick(items, s.columns), { maxRows: 500, actions }));
+          c.body.append(resultTable(pick(items, s.columns, s.only), { maxRows: 500, actions }));
         }
         c.dataset.loaded = 'true';
       }, (err) => {
