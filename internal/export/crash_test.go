@@ -65,6 +65,7 @@ func TestExporterKilledAtRandomPointsEndsWithOneCopyOfEveryRow(t *testing.T) {
 	require.NoError(t, err)
 	rng := rand.New(rand.NewPCG(7, 7))
 	kills := 0
+	runTime := 400 * time.Millisecond // the last uninterrupted child run; kills land inside it
 	// Rounds of: new and rewritten source files, then exports killed until one finishes.
 	for round := 0; round < 4; round++ {
 		for d := 0; d < 12; d++ {
@@ -87,21 +88,26 @@ func TestExporterKilledAtRandomPointsEndsWithOneCopyOfEveryRow(t *testing.T) {
 		_, err = in.Once(ctx)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
-		for trial := 0; ; trial++ {
-			require.Less(t, trial, 60, "the exporter never finished")
+		// Up to four runs killed at a random moment within the last full run's duration (so
+		// kills land inside a run however fast the machine is), then one left to finish.
+		for trial := 0; trial < 5; trial++ {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), crashChildEnv+"="+data+"|"+lake)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
+			started := time.Now()
 			require.NoError(t, cmd.Start())
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			timer := time.NewTimer(time.Duration(50+rng.IntN(700)) * time.Millisecond)
+			var kill <-chan time.Time
+			if trial < 4 {
+				kill = time.After(time.Duration(float64(runTime) * (0.1 + 0.8*rng.Float64())))
+			}
 			select {
 			case err := <-done:
-				timer.Stop()
 				require.NoError(t, err, stderr.String())
-			case <-timer.C:
+				runTime = max(time.Since(started), 20*time.Millisecond)
+			case <-kill:
 				_ = cmd.Process.Signal(syscall.SIGKILL)
 				err := <-done
 				if ee, ok := err.(*exec.ExitError); ok && ee.Sys().(syscall.WaitStatus).Signaled() {
@@ -109,8 +115,9 @@ func TestExporterKilledAtRandomPointsEndsWithOneCopyOfEveryRow(t *testing.T) {
 					continue
 				}
 				require.NoError(t, err, stderr.String())
+				runTime = max(time.Since(started), 20*time.Millisecond)
 			}
-			break
+			break // this run finished the round's export
 		}
 		db, err = store.Open(ctx, store.Options{Dir: data})
 		require.NoError(t, err)
