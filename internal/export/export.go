@@ -348,7 +348,8 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 		}
 		a.DataChange = true
 		added = append(added, a)
-		rows += recordsOrZero(a)
+		n, _ := recordsOf(a)
+		rows += n
 	}
 	for _, a := range added {
 		sum.Bytes += a.Size

@@ -154,11 +154,6 @@ func retiredVersions(ctx context.Context, conn *sql.Conn) (map[int64]retiredFile
 	return out, rows.Err()
 }
 
-func recordsOrZero(a *delta.Add) int64 {
-	n, _ := recordsOf(a)
-	return n
-}
-
 // writeFiles copies the planned rows (per date, the rows of the given source files) into one
 // new Parquet file per date under root, in one scan, and returns their add actions. DuckDB
 // writes them into a staging folder first (folders starting with _ are invisible to Delta
