@@ -34,6 +34,9 @@ type CheckpointFunc func(ctx context.Context, names []string) ([]Action, error)
 var (
 	ErrNotExist = errors.New("delta: file does not exist")
 	ErrExist    = errors.New("delta: file already exists")
+	// ErrNoCommits is what Load returns for a log with neither commits nor checkpoints: a
+	// missing table, or one whose first writer died before its first commit.
+	ErrNoCommits = errors.New("not a Delta table")
 )
 
 // Snapshot is the reconciled state of a table at one version.
@@ -141,7 +144,7 @@ func Load(ctx context.Context, table string, log Log, readCheckpoint CheckpointF
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].version > cps[j].version })
 	if len(commits) == 0 && len(cps) == 0 {
-		return nil, fmt.Errorf("%s is not a Delta table: %s is missing or has no commits", table, LogDir)
+		return nil, fmt.Errorf("%s: %w: %s is missing or has no commits", table, ErrNoCommits, LogDir)
 	}
 	for _, cp := range cps {
 		latest = max(latest, cp.version)

@@ -68,7 +68,7 @@ var refused = map[string]string{
 	"golden/deltalog-state-reconstruction-from-checkpoint-missing-metadata": "checkpoint 10 has no metaData action",
 	"golden/deltalog-state-reconstruction-from-checkpoint-missing-protocol": "checkpoint 10 has no protocol action",
 	"golden/versions-not-contiguous":                                        "versions are not contiguous: 00000000000000000001.json is missing",
-	"golden/no-delta-log-folder":                                            "is not a Delta table: _delta_log is missing",
+	"golden/no-delta-log-folder":                                            ": not a Delta table: _delta_log is missing",
 	// Table features this reader does not implement are refused by name.
 	"golden/dv-partitioned-with-checkpoint":     "reader features deletionVectors are not supported",
 	"golden/log-replay-dv-key-cases":            "reader features deletionVectors are not supported",

@@ -273,16 +273,15 @@ func (e *Exporter) exportTable(ctx context.Context, table string) (TableSummary,
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // read-only
 
-	var snap *delta.Snapshot
-	names, err := lg.List(ctx)
-	if err != nil {
+	// A log without commits is a new table, also when an earlier run died between writing a
+	// commit's temporary file and linking it into place.
+	snap, err := delta.Load(ctx, root, lg, tf.checkpointReader(e.o.DB.SQL()))
+	switch {
+	case errors.Is(err, delta.ErrNoCommits):
+		snap = nil
+	case err != nil:
 		return sum, err
-	}
-	if len(names) > 0 {
-		snap, err = delta.Load(ctx, root, lg, tf.checkpointReader(e.o.DB.SQL()))
-		if err != nil {
-			return sum, err
-		}
+	default:
 		if err := snap.CheckWritable(root); err != nil {
 			return sum, err
 		}

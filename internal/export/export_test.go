@@ -171,6 +171,19 @@ func TestExportIsIncrementalAndExactlyOnce(t *testing.T) {
 	}
 }
 
+// A run killed after writing its first commit's temporary file, before linking it, leaves a
+// _delta_log with no commit in it. The next run creates the table instead of refusing it.
+func TestLogWithOnlyATemporaryFileIsANewTable(t *testing.T) {
+	r := newRig(t)
+	r.write("workspaceId=1234/date=2019-12-27/a.json", records(0, 50, ""))
+	r.ingest()
+	logDir := filepath.Join(r.lake, "silver", "audit", delta.LogDir)
+	require.NoError(t, os.MkdirAll(logDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(logDir, ".tmp-0123456789abcdef"), []byte(`{"commitInfo":`), 0o644))
+	r.export()
+	require.Equal(t, int64(0), r.same("silver.audit").Version)
+}
+
 func TestCheckpointsEveryTenCommits(t *testing.T) {
 	r := newRig(t)
 	for i := 0; i < 12; i++ {
