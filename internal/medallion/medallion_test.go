@@ -84,3 +84,33 @@ func TestSilverColumnsAreTheSystemTableFace(t *testing.T) {
 		"request_params", "response", "audit_level", "event_id", "identity_metadata", "email",
 		"source_format", "source_file", "ingested_at"}, cols)
 }
+
+func TestSilverEventDateIsTheUTCDay(t *testing.T) {
+	db := storetest.Open(t)
+	times := []time.Time{
+		time.Date(2019, 12, 28, 23, 59, 59, 999_000_000, time.UTC),
+		time.Date(2019, 12, 29, 0, 0, 0, 0, time.UTC),
+		time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(2024, 2, 29, 12, 0, 0, 0, time.FixedZone("UTC-11", -11*3600)), // 2024-02-29 23:00 UTC
+	}
+	var evs []auditlog.Event
+	for i, tm := range times {
+		ev := event("clusters", "create", "i", string(rune('a'+i)))
+		ev.Time = tm
+		evs = append(evs, ev)
+	}
+	appendEvents(t, db, evs...)
+	rows, err := db.QueryContext(t.Context(), "SELECT strftime(event_date, '%Y-%m-%d'), event_date = CAST(event_time AS DATE) FROM silver.audit ORDER BY request_params['i']")
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var d string
+		var same bool
+		require.NoError(t, rows.Scan(&d, &same))
+		require.True(t, same, d)
+		got = append(got, d)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"2019-12-28", "2019-12-29", "1969-12-31", "2024-02-29"}, got)
+}
