@@ -99,7 +99,7 @@ func TestSilverEventDateIsTheUTCDay(t *testing.T) {
 		ev.Time = tm
 		evs = append(evs, ev)
 	}
-	appendEvents(t, db, evs...)
+	medalliontest.Append(t, db, evs...)
 	rows, err := db.QueryContext(t.Context(), "SELECT strftime(event_date, '%Y-%m-%d'), event_date = CAST(event_time AS DATE) FROM silver.audit ORDER BY request_params['i']")
 	require.NoError(t, err)
 	defer rows.Close()
