@@ -16,10 +16,11 @@ import (
 // while the data has not changed (the store's generation, which every committed data write
 // moves) and it is younger than maxAge. minAge keeps a steady ingest, which commits every few
 // hundred milliseconds, from emptying the cache on every commit. An answer that is no longer
-// fresh but younger than maxAge is still served while one request computes its successor in
-// the background, so a busy ingest never makes viewers wait for a query: a dashboard lags the
-// data by at most minAge plus one query's run time. maxAge also bounds answers that depend on
-// the clock (now(), ago()) rather than on the data.
+// fresh (but younger than maxStale) is still served while one request computes its successor
+// in the background, so a busy ingest never makes viewers wait for a query: a dashboard lags
+// the data by minAge plus one query's run time. maxAge bounds answers that depend on the clock
+// (now(), ago()) rather than on the data. Only a view asked for the first time, or not for
+// maxStale, is waited for.
 type viewCache struct {
 	gen    func() uint64
 	clock  func() time.Time
@@ -47,6 +48,9 @@ const (
 	cacheShared = "shared" // computed for another request that was in flight
 	cacheStale  = "stale"  // a stored answer the data has moved past, while a new one is computed
 )
+
+// maxStale is how old an answer may be and still be served while its successor is computed.
+const maxStale = 10 * time.Minute
 
 func newViewCache(gen func() uint64, minAge, maxAge time.Duration, size int) *viewCache {
 	return &viewCache{gen: gen, clock: time.Now, minAge: minAge, maxAge: maxAge, size: size, entries: map[string]*viewAnswer{}}
@@ -85,7 +89,7 @@ func (c *viewCache) get(key string, compute func() (*viewAnswer, error)) (*viewA
 		c.put(key, a)
 		return a, nil
 	}
-	if a != nil && now.Sub(a.at) < c.maxAge {
+	if a != nil && now.Sub(a.at) < maxStale {
 		// The computation outlives this request; its result (or error) is only stored.
 		c.group.DoChan(key, refresh)
 		return a, cacheStale, nil

@@ -50,13 +50,18 @@ func TestViewCacheFreshnessFollowsTheData(t *testing.T) {
 	body, how = get()
 	require.Equal(t, []string{"2", cacheHit}, []string{body, how})
 
-	// Unchanged data keeps an answer until maxAge; after that a request waits for a new one.
+	// Unchanged data keeps an answer fresh until maxAge; after that it is renewed the same way.
 	clock = clock.Add(30 * time.Second)
 	_, how = get()
 	require.Equal(t, cacheHit, how)
 	clock = clock.Add(31 * time.Second)
 	body, how = get()
-	require.Equal(t, []string{"3", cacheMiss}, []string{body, how})
+	require.Equal(t, []string{"2", cacheStale}, []string{body, how})
+	wait(3)
+	// An answer not asked for in maxStale is not served: the request waits for a new one.
+	clock = clock.Add(maxStale)
+	body, how = get()
+	require.Equal(t, []string{"4", cacheMiss}, []string{body, how})
 }
 
 func TestViewCacheSharesOneComputationAndKeepsNoErrors(t *testing.T) {
