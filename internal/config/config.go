@@ -39,11 +39,14 @@ type Config struct {
 //	  tables: [silver, gold]              # default both
 //	  retention: 90d                      # keep this much in DuckDB (d = 24h); older rows the lake
 //	                                      # holds leave DuckDB; default 0: keep everything
+//	  vacuum: 7d                          # hourly, delete lake files no version of the last 7 days
+//	                                      # needs (at least 1h); default 0: never
 type Export struct {
 	To        string
 	Interval  time.Duration
 	Tables    []string
 	Retention time.Duration
+	Vacuum    time.Duration
 	Pos       Pos
 }
 
@@ -467,8 +470,20 @@ func (p *parser) parseExport(kv Pair, c *Config) {
 					e.Retention = d
 				}
 			}
+		case "vacuum":
+			if v, ok := p.String(f); ok {
+				d, err := parseDays(v)
+				switch {
+				case err != nil:
+					p.Errorf(f.Val.Line, "export vacuum %q: want a duration such as 7d or 168h", v)
+				case d > 0 && d < time.Hour:
+					p.Errorf(f.Val.Line, "export vacuum %s: keep removed files at least 1h (a commit in progress needs its files)", v)
+				default:
+					e.Vacuum = d
+				}
+			}
 		default:
-			p.Errorf(f.Key.Line, "unknown field %q in export (want to, interval, tables or retention)", f.Key.Value)
+			p.Errorf(f.Key.Line, "unknown field %q in export (want to, interval, tables, retention or vacuum)", f.Key.Value)
 		}
 	}
 	if e.To == "" {

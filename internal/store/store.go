@@ -80,6 +80,9 @@ type DB struct {
 	log    *slog.Logger
 	path   string
 	closed bool
+	// threads is DuckDB's thread count outside bulk writes; locked says SET is refused.
+	threads int
+	locked  bool
 }
 
 // Open opens (creating if needed) the database in opts.Dir and brings its schema up to date.
@@ -236,6 +239,9 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		write: semaphore.NewWeighted(1),
 		log:   opts.Logger,
 		path:  path,
+
+		threads: opts.Threads,
+		locked:  lockdown,
 	}
 	if len(opts.Files) > 0 || hot != "" {
 		d.db.SetMaxOpenConns(1)
