@@ -136,7 +136,8 @@ func main() {
 
 // runOurs is the child: ingest the folder into a fresh database, checkpoint, print the rows.
 func runOurs(ctx context.Context, src, data string) error {
-	db, err := store.Open(ctx, store.Options{Dir: data})
+	threads, _ := strconv.Atoi(os.Getenv("BENCH_THREADS"))
+	db, err := store.Open(ctx, store.Options{Dir: data, Threads: threads})
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,12 @@
 //     poll takes once the first run has ingested everything (the steady state: only recent
 //     partitions are listed), how long the periodic full listing takes, and how long an
 //     uploaded object takes to become a row in silver.audit with a 1 s poll interval;
+//
 //   - a Kafka topic (franz-go's in-process kfake cluster, the real protocol on loopback): how
 //     long a produced message takes to become a row in silver.audit.
 //
-//	go run ./bench/sources                    # 100 000 objects, 20 trials each
-//	go run ./bench/sources -objects 20000 -trials 30 -cpuprofile polls.prof
+//     go run ./bench/sources                    # 100 000 objects, 20 trials each
+//     go run ./bench/sources -objects 20000 -trials 30 -cpuprofile polls.prof
 //
 // Not run in CI.
 package main

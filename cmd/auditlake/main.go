@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -116,14 +117,26 @@ func progress(desc string, bytes bool) (func(done, total int64), func()) {
 
 func demoCmd(g *globals) *cobra.Command {
 	var o app.DemoOptions
+	var serve bool
+	var so app.ServeOptions
 	c := &cobra.Command{
-		Use:   "demo",
-		Short: "Generate the seed scenario, ingest it and print the cluster-spike investigation",
+		Use:   "demo [--serve=false] [--listen 127.0.0.1:8080]",
+		Short: "Generate the seed scenario, ingest it, print the cluster-spike investigation and serve the web UI",
 		Long: `demo generates December 2019 audit logs of three workspaces (the seed scenario: a Saturday with
 714 cluster creates caused by a runaway job), ingests them into --data and prints the analyses
-that find the job and its owner. Running it again reuses the generated files and ingests nothing new.`,
+that find the job and its owner. Running it again reuses the generated files and ingests nothing new.
+
+It then serves the web UI and API on that data (as auditlake serve does, with the built-in alert
+rules active), prints the address and a new admin token to sign in with, and keeps serving until
+Ctrl-C (SIGINT or SIGTERM). --serve=false stops after the analyses, for scripts.`,
+		Example: `  auditlake demo                      # then open the printed address and sign in with the printed token
+  auditlake demo --listen 127.0.0.1:9090
+  auditlake demo --serve=false        # analyses only, returns`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if serve {
+				o.Serve = &so
+			}
 			prog, done := progress("ingesting", true)
 			gprog, gdone := progress("generating", false)
 			o.Progress = prog
@@ -135,12 +148,16 @@ that find the job and its owner. Running it again reuses the generated files and
 					}
 				}
 			}
-			defer done()
+			finish := sync.OnceFunc(done)
+			defer finish()
+			so.OnListen = func(string) { finish() } // the bar ends before the address is printed
 			return app.Demo(cmd.Context(), g.env(), o, cmd.OutOrStdout())
 		},
 	}
 	c.Flags().Int64Var(&o.Seed, "seed", 1, "generator seed")
 	c.Flags().IntVar(&o.EventsPerDay, "events-per-day", 2000, "background events per workspace and weekday")
+	c.Flags().BoolVar(&serve, "serve", true, "serve the web UI on the demo data after the analyses, until Ctrl-C")
+	c.Flags().StringVar(&so.Listen, "listen", app.DefaultListen, "address to serve on (host:port; 127.0.0.1:0 picks a free port)")
 	return c
 }
 

@@ -117,6 +117,14 @@ func TestBrowser(t *testing.T) {
 	creator := recs[1][0]
 	require.Contains(t, creator, "@")
 
+	// The newest day of the data: relative time ranges count back from it.
+	out.Reset()
+	require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Format: "csv", Text: "SELECT strftime(max(event_date), '%Y-%m-%d') FROM silver.audit"}, &out))
+	recs, err = csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	newest, err := time.Parse(time.DateOnly, recs[1][0])
+	require.NoError(t, err)
+
 	base, token := startServer(t, env, src)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -280,6 +288,53 @@ func TestBrowser(t *testing.T) {
 		require.True(t, strings.HasPrefix(jobs, "31303"), jobs)
 		require.Contains(t, loc, "day=2019-12-28")
 		require.Contains(t, loc, "job=31303")
+		require.Empty(t, console.take())
+	})
+
+	t.Run("time range applies to every panel of a page", func(t *testing.T) {
+		var days []string
+		var params []string
+		var pressed string
+		xs := chromedp.Evaluate(`document.querySelector('#creates-per-day .chart').points.xs`, &days)
+		ranged := chromedp.Evaluate(`[...document.querySelectorAll('section.card[data-view]')].map(c => c.dataset.params).filter(p => p.includes('since='))`, &params)
+		do(t, nav("Clusters"), chromedp.WaitVisible(`#time-range`), loaded, xs, ranged,
+			chromedp.Text(`#time-range button[aria-pressed=true]`, &pressed, chromedp.ByQuery))
+		require.Equal(t, "30 d", pressed, "the default range")
+		require.Len(t, days, 30, "30 days back from the newest event, not from today")
+		require.Equal(t, newest.Format(time.DateOnly), days[len(days)-1])
+		require.Contains(t, days, "2019-12-28")
+		require.Len(t, params, 2, "both panels of the page follow the range")
+
+		// Last 7 days: both panels run again with the new window.
+		do(t, chromedp.Click(`#time-range button[data-range="7d"]`, chromedp.ByQuery),
+			chromedp.Poll(`document.querySelector('#time-range button[data-range="7d"]')?.getAttribute('aria-pressed') === 'true'`, nil),
+			loaded, xs, ranged, shot("30-range-7d"))
+		var want []string
+		for d := newest.AddDate(0, 0, -6); !d.After(newest); d = d.AddDate(0, 0, 1) {
+			want = append(want, d.Format(time.DateOnly))
+		}
+		require.Equal(t, want, days)
+		since := "since=" + strings.ReplaceAll(newest.AddDate(0, 0, -6).Format(time.RFC3339), ":", "%3A")
+		require.Len(t, params, 2)
+		for _, p := range params {
+			require.Contains(t, p, since)
+		}
+
+		// A custom range of one day, kept when moving to another page.
+		var loc string
+		do(t, chromedp.Click(`#time-range button[data-range="custom"]`, chromedp.ByQuery),
+			chromedp.WaitVisible(`#range-since`),
+			chromedp.SetValue(`#range-since`, "2019-12-28", chromedp.ByQuery),
+			chromedp.SetValue(`#range-until`, "2019-12-28", chromedp.ByQuery),
+			chromedp.Click(`#range-apply`, chromedp.ByQuery),
+			chromedp.Poll(`document.querySelector('#time-range button[data-range="custom"]')?.getAttribute('aria-pressed') === 'true'`, nil),
+			loaded, xs, chromedp.Location(&loc), shot("31-range-custom"))
+		require.Equal(t, []string{"2019-12-28"}, days)
+		require.Contains(t, loc, "range=custom")
+		var services []string
+		do(t, nav("Overview"), chromedp.WaitVisible(`[data-page=overview] #events-by-service`), loaded,
+			chromedp.Evaluate(`document.querySelector('#events-by-service .chart').points.xs`, &services))
+		require.Equal(t, []string{"2019-12-28"}, services, "the range follows the user to the overview")
 		require.Empty(t, console.take())
 	})
 }

@@ -2,14 +2,17 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/query"
+	"github.com/auditlake/auditlake/internal/web"
 )
 
 // DemoOptions configure Demo.
@@ -18,7 +21,16 @@ type DemoOptions struct {
 	EventsPerDay int                     // background events per workspace and weekday
 	Progress     func(done, total int64) // ingest progress (bytes)
 	GenProgress  func(done, total int64) // generator progress (events)
+	// Serve, when not nil, makes Demo end by serving the web UI and API on the demo data
+	// (app.Serve with these options, the built-in rules active and the generated folder watched)
+	// until ctx ends, after printing the address and a new admin token. Nil: Demo returns after
+	// printing the analyses.
+	Serve *ServeOptions
 }
+
+// DemoTokenName is the name of the admin token Demo creates for serving; each run revokes the
+// previous run's token and creates a new one (a secret is shown only once).
+const DemoTokenName = "demo"
 
 // Analysis is one of the seed investigation's questions and the SQL that answers it.
 type Analysis struct {
@@ -66,7 +78,8 @@ ORDER BY event_time DESC LIMIT 20`},
 }
 
 // Demo generates the seed scenario with the incidents scenario's plants mixed in under env.Data
-// (once), ingests it, and prints the seed analyses as tables.
+// (once), ingests it, prints the seed analyses as tables and, with o.Serve, serves the web UI on
+// the data until ctx ends.
 func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 	src := filepath.Join(env.Data, "demo-source")
 	if _, err := os.Stat(src); err != nil {
@@ -84,6 +97,19 @@ func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w, "  "+SummaryLine(sum))
+	if err := printAnalyses(ctx, env, w); err != nil {
+		return err
+	}
+	if o.Serve == nil {
+		fmt.Fprintf(w, "\nExplore further:\n  go run ./cmd/auditlake query --data %s \"SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1\"\n", env.Data)
+		fmt.Fprintf(w, "  go run ./cmd/auditlake query --data %s --kql 'DatabricksClusters | where ActionName == \"create\" | summarize count() by bin(TimeGenerated, 1d)'\n", env.Data)
+		fmt.Fprintf(w, "  go run ./cmd/auditlake serve --data %s    # the web UI (create a token first: auditlake token create --role admin)\n", env.Data)
+		return nil
+	}
+	return serveDemo(ctx, env, *o.Serve, src, w)
+}
+
+func printAnalyses(ctx context.Context, env Env, w io.Writer) error {
 	db, err := env.sandbox(ctx)
 	if err != nil {
 		return err
@@ -99,9 +125,54 @@ func Demo(ctx context.Context, env Env, o DemoOptions, w io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(w, "\nExplore further:\n  go run ./cmd/auditlake query --data %s \"SELECT event_date, count(*) FROM gold.clusters WHERE action_name = 'create' GROUP BY ALL ORDER BY 1\"\n", env.Data)
-	fmt.Fprintf(w, "  go run ./cmd/auditlake query --data %s --kql 'DatabricksClusters | where ActionName == \"create\" | summarize count() by bin(TimeGenerated, 1d)'\n", env.Data)
 	return nil
+}
+
+// serveDemo creates the demo's admin token and serves the demo data until ctx ends, printing
+// where and how to sign in once the server listens.
+func serveDemo(ctx context.Context, env Env, so ServeOptions, src string, w io.Writer) error {
+	secret, err := demoToken(ctx, env)
+	if err != nil {
+		return err
+	}
+	so.Sources = append(so.Sources, src)
+	onListen := so.OnListen
+	so.OnListen = func(addr string) {
+		if onListen != nil {
+			onListen(addr)
+		}
+		fmt.Fprintf(w, `
+Serving the web UI and API on the demo data, with the built-in alert rules active:
+
+  address  http://%s/
+  token    %s   (admin, named %q; shown only here, a new one each run)
+
+Sign in with the token. Overview: December 2019 by service, failed logins, errors, top users.
+Clusters: the spike of 2019-12-28; click the day, then job 31303, to reach the person who created
+the job. Security, Jobs, Query (KQL and SQL), Alerts and Ingestion are in the menu.
+While it serves, the CLI runs through its API:
+  go run ./cmd/auditlake query --data %s --token %s --kql 'DatabricksClusters | where ActionName == "create" | summarize count() by bin(TimeGenerated, 1d)'
+Press Ctrl-C to stop.
+`, addr, secret, DemoTokenName, env.Data, secret)
+	}
+	return Serve(ctx, env, so)
+}
+
+// demoToken revokes the previous demo token (if any) and creates a new admin token.
+func demoToken(ctx context.Context, env Env) (string, error) {
+	db, err := env.open(ctx, false)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := web.RevokeToken(ctx, db, DemoTokenName, time.Now()); err != nil && !errors.Is(err, web.ErrTokenNotFound) {
+		return "", fmt.Errorf("revoking the previous demo token: %w", err)
+	}
+	_, secret, err := web.CreateToken(ctx, db, "admin", DemoTokenName, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("creating the demo token: %w", err)
+	}
+	return secret, nil
 }
 
 // SummaryLine is the one-line summary printed after an ingest run.

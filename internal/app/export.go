@@ -22,6 +22,12 @@ type ExportOptions struct {
 	// Retention, when positive, then deletes from DuckDB the rows older than now - Retention
 	// that the lake holds (they stay queryable through the lake).
 	Retention time.Duration
+	// Vacuum then deletes the lake's data files that no table version within VacuumRetain
+	// needs (replaced or removed files, never-committed leftovers); VacuumRetain 0 is each
+	// table's delta.deletedFileRetentionDuration (7 days). VacuumDryRun only counts them.
+	Vacuum       bool
+	VacuumRetain time.Duration
+	VacuumDryRun bool
 
 	tempDir string // staging for bucket destinations (serve keeps it in the data directory)
 }
@@ -32,44 +38,62 @@ type ExportSummary = export.TableSummary
 // RetainSummary is what retention removed from DuckDB.
 type RetainSummary = export.RetainSummary
 
+// VacuumSummary is what vacuum deleted from one table of the lake.
+type VacuumSummary = export.VacuumSummary
+
+// ExportResult is what one export run did.
+type ExportResult struct {
+	Tables   []ExportSummary
+	Retained *RetainSummary  // nil without retention
+	Vacuumed []VacuumSummary // nil without vacuum
+}
+
 // Export writes the medallion tables as Delta tables under o.To, incrementally, then applies
-// retention when asked.
-func Export(ctx context.Context, env Env, o ExportOptions) ([]ExportSummary, *RetainSummary, error) {
+// retention and vacuum when asked.
+func Export(ctx context.Context, env Env, o ExportOptions) (ExportResult, error) {
 	db, err := env.open(ctx, false)
 	if err != nil {
-		return nil, nil, inUseHint(err, env.Data)
+		return ExportResult{}, inUseHint(err, env.Data)
 	}
 	defer db.Close()
 	return runExport(ctx, env, db, o, time.Now)
 }
 
-func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) ([]ExportSummary, *RetainSummary, error) {
+func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) (ExportResult, error) {
+	var res ExportResult
 	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now, TempDir: o.tempDir,
 		Logger: env.logger().With("component", "export")})
 	if err != nil {
-		return nil, nil, err
+		return res, err
 	}
 	defer e.Close()
-	sums, err := e.Run(ctx)
-	if err != nil {
-		return sums, nil, err
+	if res.Tables, err = e.Run(ctx); err != nil {
+		return res, err
 	}
 	dest := o.To
 	if !source.IsBucketURL(dest) {
 		if dest, err = filepath.Abs(strings.TrimPrefix(dest, "file://")); err != nil {
-			return sums, nil, err
+			return res, err
 		}
 	}
 	if err := db.Write(ctx, func(tx *store.Tx) error {
 		return tx.Exec("INSERT INTO meta.exports VALUES (?, ?)", dest, now().UTC())
 	}); err != nil {
-		return sums, nil, fmt.Errorf("recording the export: %w", err)
+		return res, fmt.Errorf("recording the export: %w", err)
 	}
-	if o.Retention <= 0 {
-		return sums, nil, nil
+	if o.Retention > 0 {
+		r, err := e.Retain(ctx, now().Add(-o.Retention))
+		res.Retained = &r
+		if err != nil {
+			return res, err
+		}
 	}
-	r, err := e.Retain(ctx, now().Add(-o.Retention))
-	return sums, &r, err
+	if o.Vacuum {
+		if res.Vacuumed, err = e.Vacuum(ctx, o.VacuumRetain, o.VacuumDryRun); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
 // lakeShadow decides whether a query must also read the lake: when retention moved rows out

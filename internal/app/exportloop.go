@@ -23,7 +23,13 @@ type exportLoop struct {
 	log  *slog.Logger
 	runs *prometheus.CounterVec
 	last prometheus.Gauge
+
+	lastVacuum time.Time // when the loop last vacuumed the lake (config export.vacuum)
 }
+
+// vacuumEvery is how often the loop vacuums: walking every file of the lake is not worth
+// doing at each export interval.
+const vacuumEvery = time.Hour
 
 // exportDirs returns the folders the server's locked database must be able to write for the
 // export: the lake when it is a folder, else the staging folder under the data directory.
@@ -68,7 +74,11 @@ func (l *exportLoop) run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		start := time.Now()
-		sums, ret, err := runExport(ctx, l.env, l.db, ExportOptions{To: l.cfg.To, Tables: l.cfg.Tables, Retention: l.cfg.Retention, tempDir: l.tmp}, time.Now)
+		o := ExportOptions{To: l.cfg.To, Tables: l.cfg.Tables, Retention: l.cfg.Retention, tempDir: l.tmp}
+		if l.cfg.Vacuum > 0 && time.Since(l.lastVacuum) >= vacuumEvery {
+			o.Vacuum, o.VacuumRetain = true, l.cfg.Vacuum
+		}
+		res, err := runExport(ctx, l.env, l.db, o, time.Now)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -79,15 +89,22 @@ func (l *exportLoop) run(ctx context.Context) error {
 			l.runs.WithLabelValues("ok").Inc()
 			l.last.SetToCurrentTime()
 			var added, rows int64
-			for _, s := range sums {
+			for _, s := range res.Tables {
 				added += int64(s.Added)
 				rows += s.Rows
 			}
-			retired := 0
-			if ret != nil {
-				retired = ret.Files
+			retired, vacuumed := 0, 0
+			if res.Retained != nil {
+				retired = res.Retained.Files
 			}
-			l.log.Info("exported", "tables", len(sums), "files", added, "rows", rows, "retired_files", retired, "duration", time.Since(start))
+			if o.Vacuum {
+				l.lastVacuum = start
+				for _, v := range res.Vacuumed {
+					vacuumed += v.Files
+				}
+			}
+			l.log.Info("exported", "tables", len(res.Tables), "files", added, "rows", rows, "retired_files", retired,
+				"vacuumed_files", vacuumed, "duration", time.Since(start))
 		}
 		select {
 		case <-ctx.Done():

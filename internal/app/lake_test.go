@@ -58,8 +58,9 @@ func TestQueriesReadRetiredRowsFromTheLake(t *testing.T) {
 	now := func() time.Time { return time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC) }
 	db, err := env.open(t.Context(), false)
 	require.NoError(t, err)
-	_, ret, err := runExport(t.Context(), env, db, ExportOptions{To: lake, Retention: 14 * 24 * time.Hour}, now)
+	res, err := runExport(t.Context(), env, db, ExportOptions{To: lake, Retention: 14 * 24 * time.Hour}, now)
 	require.NoError(t, err)
+	ret := res.Retained
 	require.NotNil(t, ret)
 	require.Equal(t, 6, ret.Files, "the files of Dec 1 to 16 leave DuckDB")
 	var hot int64

@@ -59,7 +59,7 @@ func ActionGroups(cfg *config.Config) ([]notify.ActionGroupConfig, error) {
 		seen = map[string]config.Pos{}
 	)
 	for i := range cfg.ActionGroups {
-		n := resolveAlias(&cfg.ActionGroups[i])
+		n := config.Resolve(&cfg.ActionGroups[i])
 		pos := config.Pos{File: cfg.File, Line: n.Line}
 		if n.Kind != yaml.MappingNode {
 			errs = append(errs, config.Errorf(pos, "action_groups[%d]: want a mapping with name and receivers", i))
@@ -118,7 +118,7 @@ func buildGroups(cfg *config.Config, o NotifyOptions) ([]notify.Group, error) {
 	for i, c := range confs {
 		rs, err := notify.NewActionGroup(c, ro)
 		if err != nil {
-			n := resolveAlias(&cfg.ActionGroups[i])
+			n := config.Resolve(&cfg.ActionGroups[i])
 			for _, e := range flatten(err) {
 				pos := config.Pos{File: cfg.File, Line: n.Line}
 				var re *notify.ReceiverError
@@ -279,10 +279,10 @@ func receiverPos(file string, n *yaml.Node, p *notify.ReceiverError) config.Pos 
 		if n.Content[i].Value != p.Kind {
 			continue
 		}
-		seq := resolveAlias(n.Content[i+1])
+		seq := config.Resolve(n.Content[i+1])
 		pos.Line = n.Content[i].Line
 		if seq.Kind == yaml.SequenceNode && p.Index < len(seq.Content) {
-			pos.Line = resolveAlias(seq.Content[p.Index]).Line
+			pos.Line = config.Resolve(seq.Content[p.Index]).Line
 		}
 	}
 	return pos
@@ -291,24 +291,17 @@ func receiverPos(file string, n *yaml.Node, p *notify.ReceiverError) config.Pos 
 // scalarField returns the value of key in mapping n, or "" when absent or not a scalar.
 func scalarField(n *yaml.Node, key string) string {
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if v := resolveAlias(n.Content[i+1]); n.Content[i].Value == key && v.Kind == yaml.ScalarNode {
+		if v := config.Resolve(n.Content[i+1]); n.Content[i].Value == key && v.Kind == yaml.ScalarNode {
 			return v.Value
 		}
 	}
 	return ""
 }
 
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 16; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
 // unknownFields reports the mapping keys in n that t (a struct type, walked through its yaml
 // tags) does not have, recursing into nested structs and lists of structs.
 func unknownFields(file string, n *yaml.Node, t reflect.Type, where, path string) []error {
-	n = resolveAlias(n)
+	n = config.Resolve(n)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

@@ -22,7 +22,13 @@ func TestServeExportsContinuously(t *testing.T) {
 	require.NoError(t, err)
 	lake := filepath.Join(t.TempDir(), "lake")
 	cfg := filepath.Join(t.TempDir(), "auditlake.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - {name: logs, url: %q, interval: 1s}\nexport:\n  to: %q\n  interval: 10s\n", src, lake)), 0o644))
+	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf("sources:\n  - {name: logs, url: %q, interval: 1s}\nexport:\n  to: %q\n  interval: 10s\n  vacuum: 1h\n", src, lake)), 0o644))
+	// A file an earlier, crashed export left behind, older than the vacuum's hour.
+	orphan := filepath.Join(lake, "silver", "audit", "event_date=2000-01-01", "part-orphan.parquet")
+	require.NoError(t, os.MkdirAll(filepath.Dir(orphan), 0o755))
+	require.NoError(t, os.WriteFile(orphan, []byte("never committed"), 0o644))
+	old := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(orphan, old, old))
 	env := app.Env{Data: filepath.Join(t.TempDir(), "data")}
 	_, _, err = app.TokenCreate(t.Context(), env, "analyst", "t")
 	require.NoError(t, err)
@@ -39,6 +45,8 @@ func TestServeExportsContinuously(t *testing.T) {
 		return false
 	}
 	require.Eventually(t, commitWithData, 60*time.Second, 100*time.Millisecond)
+	require.Eventually(t, func() bool { _, err := os.Stat(orphan); return os.IsNotExist(err) }, 30*time.Second, 100*time.Millisecond,
+		"the vacuum after the first export deletes the orphan")
 	require.NoError(t, stop())
 
 	db, err := store.Open(t.Context(), store.Options{Dir: env.Data, ReadOnly: true})

@@ -1,12 +1,9 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -42,11 +39,14 @@ type Config struct {
 //	  tables: [silver, gold]              # default both
 //	  retention: 90d                      # keep this much in DuckDB (d = 24h); older rows the lake
 //	                                      # holds leave DuckDB; default 0: keep everything
+//	  vacuum: 7d                          # hourly, delete lake files no version of the last 7 days
+//	                                      # needs (at least 1h); default 0: never
 type Export struct {
 	To        string
 	Interval  time.Duration
 	Tables    []string
 	Retention time.Duration
+	Vacuum    time.Duration
 	Pos       Pos
 }
 
@@ -124,14 +124,9 @@ func Errorf(p Pos, format string, args ...any) *Error {
 // Load reads and validates a configuration file. Any problem makes it return nil and every
 // problem, each an *Error, joined with errors.Join; an unreadable file is a plain error.
 func Load(path string) (*Config, error) {
-	f, err := os.Open(path)
+	data, err := ReadCapped(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading config %s: %w", path, err)
 	}
 	return Parse(path, data)
 }
@@ -139,12 +134,12 @@ func Load(path string) (*Config, error) {
 // Parse reads configuration content; file names it in errors and anchors relative paths (its
 // directory). It never panics.
 func Parse(file string, data []byte) (c *Config, err error) {
-	p := &parser{file: file}
+	p := newParser(file)
 	c = &Config{File: file}
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
-				p.errorf(1, "yaml parser panic: %v", r)
+				p.Errorf(1, "yaml parser panic: %v", r)
 			}
 		}()
 		p.parse(data, c)
@@ -156,66 +151,32 @@ func Parse(file string, data []byte) (c *Config, err error) {
 }
 
 type parser struct {
+	NodeReader
 	file string
 	errs []error
 }
 
-func (p *parser) errorf(line int, format string, args ...any) {
-	p.errs = append(p.errs, &Error{File: p.file, Line: max(line, 1), Msg: fmt.Sprintf(format, args...)})
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
-func (p *parser) yamlError(err error) {
-	msg, line := err.Error(), 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			line, _ = strconv.Atoi(m[1])
-		}
-		msg = m[2]
-	}
-	p.errorf(line, "yaml: %s", msg)
+func newParser(file string) *parser {
+	p := &parser{file: file}
+	p.Report = func(line int, msg string) { p.errs = append(p.errs, &Error{File: p.file, Line: line, Msg: msg}) }
+	return p
 }
 
 func (p *parser) parse(data []byte, c *Config) {
-	if len(data) > MaxFileBytes {
-		p.errorf(1, "file is larger than %d bytes", MaxFileBytes)
-		return
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err != io.EOF {
-			p.yamlError(err)
-		}
-		return
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		if err != nil {
-			p.yamlError(err)
-		} else {
-			p.errorf(extra.Line, "more than one YAML document in the config file")
-		}
-		return
-	}
-	if len(doc.Content) == 0 {
-		return
-	}
-	root := resolve(doc.Content[0])
-	if isNull(root) {
+	root, ok := p.Decode(data, MaxFileBytes, "the config file")
+	if !ok || root == nil {
 		return
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root.Line, "config file must be a mapping of sections (rules, action_groups, ...)")
+		p.Errorf(root.Line, "config file must be a mapping of sections (rules, action_groups, ...)")
 		return
 	}
 	p.parseRoot(root, c)
 }
 
 func (p *parser) parseRoot(root *yaml.Node, c *Config) {
-	for _, kv := range p.pairs(root, "config file") {
-		switch kv.key.Value {
+	for _, kv := range p.Pairs(root, "config file") {
+		switch kv.Key.Value {
 		case "rules":
 			p.parseRules(kv, c)
 		case "action_groups":
@@ -225,7 +186,7 @@ func (p *parser) parseRoot(root *yaml.Node, c *Config) {
 		case "export":
 			p.parseExport(kv, c)
 		default:
-			p.errorf(kv.key.Line, "unknown section %q in config file", kv.key.Value)
+			p.Errorf(kv.Key.Line, "unknown section %q in config file", kv.Key.Value)
 		}
 	}
 }
@@ -235,71 +196,71 @@ var (
 	paramNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
-func (p *parser) parseRules(kv pair, c *Config) {
-	if isNull(kv.val) {
+func (p *parser) parseRules(kv Pair, c *Config) {
+	if IsNull(kv.Val) {
 		return
 	}
-	ps := p.mapping(kv, "a mapping with dirs, disabled and params")
+	ps := p.Mapping(kv, "a mapping with dirs, disabled and params")
 	r := &c.Rules
 	r.Pos = map[string]Pos{}
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "dirs":
-			for _, d := range p.strList(e) {
-				if !filepath.IsAbs(d.val) && p.file != "" {
-					d.val = filepath.Join(filepath.Dir(p.file), d.val)
+			for _, d := range p.StrList(e) {
+				if !filepath.IsAbs(d.Value) && p.file != "" {
+					d.Value = filepath.Join(filepath.Dir(p.file), d.Value)
 				}
-				r.Dirs = append(r.Dirs, filepath.Clean(d.val))
+				r.Dirs = append(r.Dirs, filepath.Clean(d.Value))
 			}
 		case "disabled":
-			for _, d := range p.strList(e) {
-				if !ruleNameRE.MatchString(d.val) {
-					p.errorf(d.line, "disabled rule name %q must not contain spaces", d.val)
+			for _, d := range p.StrList(e) {
+				if !ruleNameRE.MatchString(d.Value) {
+					p.Errorf(d.Line, "disabled rule name %q must not contain spaces", d.Value)
 					continue
 				}
-				r.Disabled = append(r.Disabled, d.val)
-				r.Pos["disabled:"+d.val] = Pos{p.file, d.line}
+				r.Disabled = append(r.Disabled, d.Value)
+				r.Pos["disabled:"+d.Value] = Pos{p.file, d.Line}
 			}
 		case "params":
 			r.Params = p.params(e, r.Pos)
 		default:
-			p.errorf(e.key.Line, "unknown field %q in rules (want dirs, disabled or params)", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in rules (want dirs, disabled or params)", e.Key.Value)
 		}
 	}
 }
 
-func (p *parser) params(kv pair, pos map[string]Pos) map[string]any {
-	if isNull(kv.val) {
+func (p *parser) params(kv Pair, pos map[string]Pos) map[string]any {
+	if IsNull(kv.Val) {
 		return nil
 	}
 	out := map[string]any{}
-	for _, e := range p.mapping(kv, "a mapping of parameter names to values") {
-		name := e.key.Value
+	for _, e := range p.Mapping(kv, "a mapping of parameter names to values") {
+		name := e.Key.Value
 		param := name
 		if i := strings.LastIndexByte(name, '.'); i >= 0 {
 			if i == 0 || !ruleNameRE.MatchString(name[:i]) {
-				p.errorf(e.key.Line, "parameter %q: rule name before the dot must be non-empty and without spaces", name)
+				p.Errorf(e.Key.Line, "parameter %q: rule name before the dot must be non-empty and without spaces", name)
 				continue
 			}
 			param = name[i+1:]
 		}
 		if !paramNameRE.MatchString(param) {
-			p.errorf(e.key.Line, "parameter name %q must match %s (or rule.name)", param, paramNameRE)
+			p.Errorf(e.Key.Line, "parameter name %q must match %s (or rule.name)", param, paramNameRE)
 			continue
 		}
-		v, ok := p.paramValue(e.val, name)
+		v, ok := p.paramValue(e.Val, name)
 		if !ok {
 			continue
 		}
 		out[name] = v
-		pos["params:"+name] = Pos{p.file, e.key.Line}
+		pos["params:"+name] = Pos{p.file, e.Key.Line}
 	}
 	return out
 }
 
 // paramValue reads a parameter value: a scalar (number, string, bool) or a list of scalars.
 func (p *parser) paramValue(n *yaml.Node, name string) (any, bool) {
-	n = resolve(n)
+	n = Resolve(n)
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return p.scalarValue(n, name)
@@ -307,9 +268,9 @@ func (p *parser) paramValue(n *yaml.Node, name string) (any, bool) {
 		list := make([]any, 0, len(n.Content))
 		ok := true
 		for _, e := range n.Content {
-			e = resolve(e)
+			e = Resolve(e)
 			if e.Kind != yaml.ScalarNode {
-				p.errorf(e.Line, "parameter %s: list entries must be scalars", name)
+				p.Errorf(e.Line, "parameter %s: list entries must be scalars", name)
 				ok = false
 				continue
 			}
@@ -319,7 +280,7 @@ func (p *parser) paramValue(n *yaml.Node, name string) (any, bool) {
 		}
 		return list, ok
 	}
-	p.errorf(n.Line, "parameter %s must be a number, string, true/false or a list of them", name)
+	p.Errorf(n.Line, "parameter %s must be a number, string, true/false or a list of them", name)
 	return nil, false
 }
 
@@ -356,24 +317,24 @@ func ScalarValue(n *yaml.Node) (any, error) {
 func (p *parser) scalarValue(n *yaml.Node, name string) (any, bool) {
 	v, err := ScalarValue(n)
 	if err != nil {
-		p.errorf(n.Line, "parameter %s: %v", name, err)
+		p.Errorf(n.Line, "parameter %s: %v", name, err)
 		return nil, false
 	}
 	return v, true
 }
 
-func (p *parser) parseActionGroups(kv pair, c *Config) {
-	if isNull(kv.val) {
+func (p *parser) parseActionGroups(kv Pair, c *Config) {
+	if IsNull(kv.Val) {
 		return
 	}
-	if kv.val.Kind != yaml.SequenceNode {
-		p.errorf(kv.val.Line, "action_groups must be a list")
+	if kv.Val.Kind != yaml.SequenceNode {
+		p.Errorf(kv.Val.Line, "action_groups must be a list")
 		return
 	}
-	for _, n := range kv.val.Content {
-		n = resolve(n)
+	for _, n := range kv.Val.Content {
+		n = Resolve(n)
 		if n.Kind != yaml.MappingNode {
-			p.errorf(n.Line, "each action group must be a mapping")
+			p.Errorf(n.Line, "each action group must be a mapping")
 			continue
 		}
 		c.ActionGroups = append(c.ActionGroups, *n)
@@ -382,37 +343,37 @@ func (p *parser) parseActionGroups(kv pair, c *Config) {
 
 var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-func (p *parser) parseSources(kv pair, c *Config) {
-	if isNull(kv.val) {
+func (p *parser) parseSources(kv Pair, c *Config) {
+	if IsNull(kv.Val) {
 		return
 	}
-	if kv.val.Kind != yaml.SequenceNode {
-		p.errorf(kv.val.Line, "sources must be a list of {name, url, interval}")
+	if kv.Val.Kind != yaml.SequenceNode {
+		p.Errorf(kv.Val.Line, "sources must be a list of {name, url, interval}")
 		return
 	}
 	names, urls := map[string]int{}, map[string]int{}
-	for _, n := range kv.val.Content {
-		n = resolve(n)
+	for _, n := range kv.Val.Content {
+		n = Resolve(n)
 		if n.Kind != yaml.MappingNode {
-			p.errorf(n.Line, "each source must be a mapping with name, url and interval")
+			p.Errorf(n.Line, "each source must be a mapping with name, url and interval")
 			continue
 		}
 		src := Source{Interval: DefaultSourceInterval, Lookback: DefaultSourceLookback,
 			FullScanEvery: DefaultSourceFullScanEvery, Pos: Pos{p.file, n.Line}}
 		ok := true
-		for _, e := range p.pairs(n, "a source") {
-			switch e.key.Value {
+		for _, e := range p.Pairs(n, "a source") {
+			switch e.Key.Value {
 			case "name":
-				v, good := p.str(e)
+				v, good := p.String(e)
 				if good && !sourceNameRE.MatchString(v) {
-					p.errorf(e.val.Line, "source name %q: use up to 64 letters, digits, ., _ and -", v)
+					p.Errorf(e.Val.Line, "source name %q: use up to 64 letters, digits, ., _ and -", v)
 					good = false
 				}
 				src.Name, ok = v, ok && good
 			case "url":
-				v, good := p.str(e)
+				v, good := p.String(e)
 				if good && strings.TrimSpace(v) == "" {
-					p.errorf(e.val.Line, "source url is empty")
+					p.Errorf(e.Val.Line, "source url is empty")
 					good = false
 				}
 				src.URL, ok = v, ok && good
@@ -426,27 +387,27 @@ func (p *parser) parseSources(kv pair, c *Config) {
 				d, good := p.duration(e, "source full_scan_every", "1h or 0s", 0, "0s", 168*time.Hour, "168h")
 				src.FullScanEvery, ok = d, ok && good
 			default:
-				p.errorf(e.key.Line, "unknown field %q in a source (want name, url, interval, lookback or full_scan_every)", e.key.Value)
+				p.Errorf(e.Key.Line, "unknown field %q in a source (want name, url, interval, lookback or full_scan_every)", e.Key.Value)
 				ok = false
 			}
 		}
 		if src.Name == "" && ok {
-			p.errorf(n.Line, "source needs a name")
+			p.Errorf(n.Line, "source needs a name")
 			ok = false
 		}
 		if src.URL == "" && ok {
-			p.errorf(n.Line, "source %s needs a url", src.Name)
+			p.Errorf(n.Line, "source %s needs a url", src.Name)
 			ok = false
 		}
 		if !ok {
 			continue
 		}
 		if first, dup := names[src.Name]; dup {
-			p.errorf(n.Line, "source name %q repeated, first at line %d", src.Name, first)
+			p.Errorf(n.Line, "source name %q repeated, first at line %d", src.Name, first)
 			continue
 		}
 		if first, dup := urls[src.URL]; dup {
-			p.errorf(n.Line, "source url %q repeated, first at line %d", src.URL, first)
+			p.Errorf(n.Line, "source url %q repeated, first at line %d", src.URL, first)
 			continue
 		}
 		names[src.Name], urls[src.URL] = n.Line, n.Line
@@ -454,108 +415,23 @@ func (p *parser) parseSources(kv pair, c *Config) {
 	}
 }
 
-// resolve follows aliases to the node they name.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	if n == nil || n.Kind == yaml.AliasNode {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
-
-type pair struct{ key, val *yaml.Node }
-
-// pairs returns a mapping's key/value pairs and reports repeated and non-string keys.
-func (p *parser) pairs(m *yaml.Node, what string) []pair {
-	var out []pair
-	seen := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
-		if k.Kind != yaml.ScalarNode {
-			p.errorf(k.Line, "keys in %s must be strings", what)
-			continue
-		}
-		if first, dup := seen[k.Value]; dup {
-			p.errorf(k.Line, "field %q repeated in %s, first at line %d", k.Value, what, first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		out = append(out, pair{k, v})
-	}
-	return out
-}
-
-func (p *parser) mapping(kv pair, what string) []pair {
-	if kv.val.Kind != yaml.MappingNode {
-		p.errorf(kv.val.Line, "%s must be %s", kv.key.Value, what)
-		return nil
-	}
-	return p.pairs(kv.val, kv.key.Value)
-}
-
-// str reads a string scalar.
-func (p *parser) str(kv pair) (string, bool) {
-	if kv.val.Kind != yaml.ScalarNode || isNull(kv.val) {
-		p.errorf(kv.val.Line, "%s must be a string", kv.key.Value)
-		return "", false
-	}
-	return kv.val.Value, true
-}
-
 // duration reads a duration from lo to hi (lo and hi as written in messages); what names
 // the field in messages, example is a valid value.
-func (p *parser) duration(kv pair, what, example string, lo time.Duration, los string, hi time.Duration, his string) (time.Duration, bool) {
-	v, ok := p.str(kv)
+func (p *parser) duration(kv Pair, what, example string, lo time.Duration, los string, hi time.Duration, his string) (time.Duration, bool) {
+	v, ok := p.String(kv)
 	if !ok {
 		return 0, false
 	}
 	d, err := time.ParseDuration(v)
 	switch {
 	case err != nil:
-		p.errorf(kv.val.Line, "%s %q: want a duration such as %s", what, v, example)
+		p.Errorf(kv.Val.Line, "%s %q: want a duration such as %s", what, v, example)
 		return 0, false
 	case d < lo || d > hi:
-		p.errorf(kv.val.Line, "%s %s: must be from %s to %s", what, v, los, his)
+		p.Errorf(kv.Val.Line, "%s %s: must be from %s to %s", what, v, los, his)
 		return 0, false
 	}
 	return d, true
-}
-
-type lineString struct {
-	val  string
-	line int
-}
-
-// strList reads a list of non-empty, distinct strings.
-func (p *parser) strList(kv pair) []lineString {
-	n := kv.val
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n.Line, "%s must be a list of strings", kv.key.Value)
-		return nil
-	}
-	var out []lineString
-	seen := map[string]int{}
-	for _, e := range n.Content {
-		e = resolve(e)
-		if e.Kind != yaml.ScalarNode || isNull(e) || strings.TrimSpace(e.Value) == "" {
-			p.errorf(e.Line, "%s entries must be non-empty strings", kv.key.Value)
-			continue
-		}
-		if first, dup := seen[e.Value]; dup {
-			p.errorf(e.Line, "%s lists %q twice, first at line %d", kv.key.Value, e.Value, first)
-			continue
-		}
-		seen[e.Value] = e.Line
-		out = append(out, lineString{e.Value, e.Line})
-	}
-	return out
 }
 
 // parseDays reads a duration that may also be written in days ("90d").
@@ -570,62 +446,74 @@ func parseDays(v string) (time.Duration, error) {
 	return time.ParseDuration(v)
 }
 
-func (p *parser) parseExport(kv pair, c *Config) {
-	if isNull(kv.val) {
+func (p *parser) parseExport(kv Pair, c *Config) {
+	if IsNull(kv.Val) {
 		return
 	}
-	if kv.val.Kind != yaml.MappingNode {
-		p.errorf(kv.val.Line, "export must be a mapping with to, interval, tables and retention")
+	if kv.Val.Kind != yaml.MappingNode {
+		p.Errorf(kv.Val.Line, "export must be a mapping with to, interval, tables and retention")
 		return
 	}
-	e := Export{Interval: DefaultExportInterval, Pos: Pos{p.file, kv.key.Line}}
-	for _, f := range p.pairs(kv.val, "export") {
-		switch f.key.Value {
+	e := Export{Interval: DefaultExportInterval, Pos: Pos{p.file, kv.Key.Line}}
+	for _, f := range p.Pairs(kv.Val, "export") {
+		switch f.Key.Value {
 		case "to":
-			if v, ok := p.str(f); ok {
+			if v, ok := p.String(f); ok {
 				if strings.TrimSpace(v) == "" {
-					p.errorf(f.val.Line, "export to is empty")
+					p.Errorf(f.Val.Line, "export to is empty")
 				}
 				e.To = v
 			}
 		case "interval":
-			if v, ok := p.str(f); ok {
+			if v, ok := p.String(f); ok {
 				d, err := time.ParseDuration(v)
 				switch {
 				case err != nil:
-					p.errorf(f.val.Line, "export interval %q: want a duration such as 5m", v)
+					p.Errorf(f.Val.Line, "export interval %q: want a duration such as 5m", v)
 				case d < 10*time.Second || d > 24*time.Hour:
-					p.errorf(f.val.Line, "export interval %s: must be from 10s to 24h", v)
+					p.Errorf(f.Val.Line, "export interval %s: must be from 10s to 24h", v)
 				default:
 					e.Interval = d
 				}
 			}
 		case "tables":
-			for _, t := range p.strList(f) {
-				if t.val != "silver" && t.val != "gold" && !strings.HasPrefix(t.val, "gold.") && t.val != "silver.audit" {
-					p.errorf(t.line, "export table %q: want silver, gold or gold.<service>", t.val)
+			for _, t := range p.StrList(f) {
+				if t.Value != "silver" && t.Value != "gold" && !strings.HasPrefix(t.Value, "gold.") && t.Value != "silver.audit" {
+					p.Errorf(t.Line, "export table %q: want silver, gold or gold.<service>", t.Value)
 					continue
 				}
-				e.Tables = append(e.Tables, t.val)
+				e.Tables = append(e.Tables, t.Value)
 			}
 		case "retention":
-			if v, ok := p.str(f); ok {
+			if v, ok := p.String(f); ok {
 				d, err := parseDays(v)
 				switch {
 				case err != nil:
-					p.errorf(f.val.Line, "export retention %q: want a duration such as 90d or 2160h", v)
+					p.Errorf(f.Val.Line, "export retention %q: want a duration such as 90d or 2160h", v)
 				case d > 0 && d < 24*time.Hour:
-					p.errorf(f.val.Line, "export retention %s: keep at least a day in DuckDB", v)
+					p.Errorf(f.Val.Line, "export retention %s: keep at least a day in DuckDB", v)
 				default:
 					e.Retention = d
 				}
 			}
+		case "vacuum":
+			if v, ok := p.String(f); ok {
+				d, err := parseDays(v)
+				switch {
+				case err != nil:
+					p.Errorf(f.Val.Line, "export vacuum %q: want a duration such as 7d or 168h", v)
+				case d > 0 && d < time.Hour:
+					p.Errorf(f.Val.Line, "export vacuum %s: keep removed files at least 1h (a commit in progress needs its files)", v)
+				default:
+					e.Vacuum = d
+				}
+			}
 		default:
-			p.errorf(f.key.Line, "unknown field %q in export (want to, interval, tables or retention)", f.key.Value)
+			p.Errorf(f.Key.Line, "unknown field %q in export (want to, interval, tables, retention or vacuum)", f.Key.Value)
 		}
 	}
 	if e.To == "" {
-		p.errorf(kv.key.Line, "export needs a destination (to)")
+		p.Errorf(kv.Key.Line, "export needs a destination (to)")
 		return
 	}
 	c.Export = e

@@ -333,3 +333,47 @@ func flatten(res *query.Result) []any {
 	}
 	return out
 }
+
+// TestViewsTakeATimeRange checks the since/until parameters the UI's time-range control sets on
+// every time-bound view: a window selects exactly the events in it, and data_range names the
+// span the UI counts back from.
+func TestViewsTakeATimeRange(t *testing.T) {
+	sdb, err := seedDB()
+	require.NoError(t, err)
+	db := sdb.SQL()
+
+	span := runView(t, db, "data_range", nil)
+	require.Equal(t, []string{"oldest", "newest", "events"}, names(span))
+	newest := sqlRows(t, db, "SELECT strftime(max(event_time), '%Y-%m-%dT%H:%M:%S.%gZ') FROM silver.audit")[0][0]
+	require.Equal(t, newest, span.Rows[0][1])
+
+	day := map[string]string{"since": "2019-12-28", "until": "2019-12-29"}
+	perDay := runView(t, db, "cluster_creates_per_day", day)
+	require.Len(t, perDay.Rows, 1)
+	require.Equal(t, int64(714), toInt(t, perDay.Rows[0][1]))
+	require.Equal(t, sqlInt(t, db, "SELECT count(*) FROM silver.audit WHERE event_date = DATE '2019-12-28'"),
+		sumCol(t, runView(t, db, "events_by_service", day), "events"))
+	week := map[string]string{"since": "2019-12-25T00:00:00Z", "until": "2020-01-01T00:00:00Z"}
+	require.Equal(t, sqlInt(t, db, "SELECT count(*) FROM gold.jobs WHERE action_name = 'runFailed' AND event_time >= TIMESTAMP '2019-12-25' AND event_time < TIMESTAMP '2020-01-01'"),
+		sumCol(t, runView(t, db, "job_failures", week), "failures"))
+
+	// Every view with a range declares both ends, and an empty window gives no rows.
+	empty := map[string]string{"since": "2000-01-01", "until": "2000-01-02"}
+	n := 0
+	for _, v := range dashboard.Views() {
+		var has []string
+		for _, p := range v.Params {
+			if p.Name == "since" || p.Name == "until" {
+				require.Equal(t, "datetime", p.Type, v.Name)
+				has = append(has, p.Name)
+			}
+		}
+		if len(has) == 0 {
+			continue
+		}
+		n++
+		require.Equal(t, []string{"since", "until"}, has, v.Name)
+		require.Empty(t, runView(t, db, v.Name, empty).Rows, v.Name)
+	}
+	require.GreaterOrEqual(t, n, 15, "the time-bound views")
+}

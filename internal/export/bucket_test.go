@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/export"
 	"github.com/auditlake/auditlake/internal/source"
@@ -65,6 +66,15 @@ func TestExportToBuckets(t *testing.T) {
 			defer d.Close()
 			err = d.PutIfAbsent(t.Context(), "silver/audit/_delta_log/00000000000000000001.json", []byte("{}\n"))
 			require.True(t, errors.Is(err, source.ErrExist), "%v", err)
+
+			// A vacuum a week and a day later deletes the replaced file and nothing the table reads.
+			later, err := export.New(export.Options{DB: r.db, To: url, Now: func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }})
+			require.NoError(t, err)
+			defer later.Close()
+			vs, err := later.Vacuum(t.Context(), 0, false)
+			require.NoError(t, err)
+			require.Equal(t, "silver.audit", vs[0].Table)
+			require.Equal(t, 1, vs[0].Files, "the data file the rewrite replaced")
 
 			// Read it back from a local copy of the bucket.
 			r.lake = filepath.Join(t.TempDir(), "copy")

@@ -43,7 +43,13 @@ func (e *Exporter) checkpoint(ctx context.Context, tf tableFiles) error {
 		c.DataChange = false
 		acts = append(acts, delta.Action{Add: &c})
 	}
+	// Expired tombstones leave the checkpoint (spec: "unexpired remove tombstones"): no reader
+	// within the retention needs them, and Vacuum may delete their files.
+	expired := e.o.Now().Add(-deletedFileRetention(snap.Metadata.Configuration)).UnixMilli()
 	for _, r := range snap.Tombstones() {
+		if r.DeletionTimestamp != nil && *r.DeletionTimestamp < expired {
+			continue
+		}
 		c := *r
 		c.DataChange = false
 		acts = append(acts, delta.Action{Remove: &c})

@@ -367,7 +367,7 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 		date time.Time
 	}
 	var committed []entry
-	err := in.opts.DB.Write(ctx, func(tx *store.Tx) error {
+	err := in.opts.DB.BulkWrite(ctx, func(tx *store.Tx) error {
 		add, objects, committed = Summary{}, 0, committed[:0]
 		b, err := newBatch(tx, now)
 		if err != nil {

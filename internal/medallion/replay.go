@@ -22,7 +22,7 @@ type ReplayStats struct {
 // bytes with the same decoder.
 func Replay(ctx context.Context, db *store.DB) (ReplayStats, error) {
 	var st ReplayStats
-	err := db.Write(ctx, func(tx *store.Tx) error {
+	err := db.BulkWrite(ctx, func(tx *store.Tx) error {
 		st = ReplayStats{}
 		var golds []string
 		if err := tx.Query("SELECT view_name FROM duckdb_views() WHERE schema_name = 'gold' AND NOT internal", nil, func(row []driver.Value) error {

@@ -39,7 +39,13 @@ func serialize(ctx context.Context, db *sql.DB, sqlText string) (map[string]any,
 	if isErr, _ := m["error"].(bool); isErr {
 		msg, _ := m["error_message"].(string)
 		if strings.Contains(msg, "Only SELECT statements") {
-			return nil, fmt.Errorf("%w, not %s", ErrNotSelect, firstWord(sqlText))
+			switch w := firstWord(sqlText); w {
+			case "SELECT", "WITH", "FROM", "VALUES", "(":
+				// The first statement is a query; one after it is not.
+				return nil, fmt.Errorf("%w: a statement after the first is not a SELECT", ErrNotSelect)
+			default:
+				return nil, fmt.Errorf("%w, not %s", ErrNotSelect, w)
+			}
 		}
 		return nil, fmt.Errorf("%s", msg) // a syntax error, with DuckDB's position
 	}

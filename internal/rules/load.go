@@ -1,16 +1,13 @@
 package rules
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -62,7 +59,7 @@ func (o LoadOptions) LoadFile(path string) ([]Rule, error) {
 // rule files (the built-in pack) are loaded. Any problem makes it return no rules and every
 // problem, each a *LintError, joined with errors.Join. It never panics.
 func (o LoadOptions) Parse(file string, data []byte) ([]Rule, error) {
-	p := &parser{file: file, opts: o}
+	p := newParser(file, o)
 	rs := p.parseFile(data)
 	p.checkDuplicates(rs, map[string]Pos{})
 	if len(p.errs) > 0 {
@@ -124,7 +121,7 @@ func (o LoadOptions) loadWith(files []string, read func(string) ([]byte, error))
 			errs = append(errs, err)
 			continue
 		}
-		p := &parser{file: f, opts: o}
+		p := newParser(f, o)
 		rs := p.parseFile(data)
 		p.checkDuplicates(rs, seen)
 		errs = append(errs, p.errs...)
@@ -137,31 +134,28 @@ func (o LoadOptions) loadWith(files []string, read func(string) ([]byte, error))
 }
 
 func readCapped(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := config.ReadCapped(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading rule file: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading rule file %s: %w", path, err)
 	}
 	return data, nil
 }
 
 // parser collects every problem of one file.
 type parser struct {
+	config.NodeReader
 	file string
 	opts LoadOptions
 	errs []error
 	rule string // name of the rule being parsed, for LintError.Rule
 }
 
-func (p *parser) errorf(line int, format string, args ...any) {
-	if line < 1 {
-		line = 1
+func newParser(file string, opts LoadOptions) *parser {
+	p := &parser{file: file, opts: opts}
+	p.Report = func(line int, msg string) {
+		p.errs = append(p.errs, &LintError{File: p.file, Line: line, Rule: p.rule, Msg: msg})
 	}
-	p.errs = append(p.errs, &LintError{File: p.file, Line: line, Rule: p.rule, Msg: fmt.Sprintf(format, args...)})
+	return p
 }
 
 func (p *parser) checkDuplicates(rs []Rule, seen map[string]Pos) {
@@ -178,157 +172,49 @@ func (p *parser) checkDuplicates(rs []Rule, seen map[string]Pos) {
 	}
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
-
 func (p *parser) parseFile(data []byte) (rs []Rule) {
 	defer func() {
 		if r := recover(); r != nil {
 			rs = nil
-			p.errorf(1, "yaml parser panic: %v", r)
+			p.Errorf(1, "yaml parser panic: %v", r)
 		}
 	}()
-	if len(data) > MaxFileBytes {
-		p.errorf(1, "file is larger than %d bytes", MaxFileBytes)
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil // an empty file holds no rules
-		}
-		p.yamlError(err)
-		return nil
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err != io.EOF {
-		if err != nil {
-			p.yamlError(err)
-		} else {
-			p.errorf(extra.Line, "more than one YAML document in a rule file")
-		}
-		return nil
-	}
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	root := resolve(doc.Content[0])
-	if isNull(root) {
-		return nil
+	root, ok := p.Decode(data, MaxFileBytes, "a rule file")
+	if !ok || root == nil {
+		return nil // an empty file holds no rules
 	}
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root.Line, "rule file must be a mapping with a rules list")
+		p.Errorf(root.Line, "rule file must be a mapping with a rules list")
 		return nil
 	}
 	var list *yaml.Node
-	for _, kv := range p.pairs(root, "rule file") {
-		switch kv.key.Value {
+	for _, kv := range p.Pairs(root, "rule file") {
+		switch kv.Key.Value {
 		case "rules":
-			list = kv.val
+			list = kv.Val
 		default:
-			p.errorf(kv.key.Line, "unknown field %q in rule file", kv.key.Value)
+			p.Errorf(kv.Key.Line, "unknown field %q in rule file", kv.Key.Value)
 		}
 	}
-	if list == nil || isNull(list) {
+	if list == nil || config.IsNull(list) {
 		if list == nil {
-			p.errorf(root.Line, "missing field \"rules\"")
+			p.Errorf(root.Line, "missing field \"rules\"")
 		}
 		return nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		p.errorf(list.Line, "rules must be a list")
+		p.Errorf(list.Line, "rules must be a list")
 		return nil
 	}
 	// Rules with problems are kept too, so duplicate names are still reported; the caller
 	// returns no rules when there is any problem.
 	for _, n := range list.Content {
-		if r, ok := p.parseRule(resolve(n)); ok || r.Name != "" {
+		if r, ok := p.parseRule(config.Resolve(n)); ok || r.Name != "" {
 			r.Pos.Line = n.Line // an alias (- *base) is a rule of its own at its own line
 			rs = append(rs, r)
 		}
 	}
 	return rs
-}
-
-func (p *parser) yamlError(err error) {
-	msg := err.Error()
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		if m[1] != "" {
-			line, _ = strconv.Atoi(m[1])
-		}
-		msg = m[2]
-	}
-	p.errorf(line, "yaml: %s", msg)
-}
-
-// resolve follows aliases to the node they name.
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	if n == nil {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-type pair struct{ key, val *yaml.Node }
-
-// pairs returns a mapping's key/value pairs with "<<" merge keys expanded (explicit keys win) and
-// reports repeated keys.
-func (p *parser) pairs(m *yaml.Node, what string) []pair {
-	out, _ := p.pairsDepth(m, what, 0, true)
-	return out
-}
-
-func (p *parser) pairsDepth(m *yaml.Node, what string, depth int, report bool) ([]pair, bool) {
-	if depth > 8 {
-		p.errorf(m.Line, "merge keys nested too deep in %s", what)
-		return nil, false
-	}
-	var explicit, merged []pair
-	seen := map[string]int{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := resolve(m.Content[i]), resolve(m.Content[i+1])
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" && (k.Tag == "" || k.ShortTag() == "!!merge") {
-			srcs := []*yaml.Node{v}
-			if v.Kind == yaml.SequenceNode {
-				srcs = v.Content
-			}
-			for _, s := range srcs {
-				s = resolve(s)
-				if s.Kind != yaml.MappingNode {
-					p.errorf(s.Line, "merge key in %s must refer to a mapping", what)
-					continue
-				}
-				ps, _ := p.pairsDepth(s, what, depth+1, false)
-				merged = append(merged, ps...)
-			}
-			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			p.errorf(k.Line, "keys in %s must be strings", what)
-			continue
-		}
-		if first, dup := seen[k.Value]; dup && report {
-			p.errorf(k.Line, "field %q repeated in %s, first at line %d", k.Value, what, first)
-			continue
-		}
-		seen[k.Value] = k.Line
-		explicit = append(explicit, pair{k, v})
-	}
-	for _, kv := range merged {
-		if _, dup := seen[kv.key.Value]; !dup {
-			seen[kv.key.Value] = kv.key.Line
-			explicit = append(explicit, kv)
-		}
-	}
-	return explicit, true
 }
 
 var labelNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -345,13 +231,13 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 		Pos:         Pos{File: p.file, Line: n.Line},
 	}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n.Line, "each rule must be a mapping")
+		p.Errorf(n.Line, "each rule must be a mapping")
 		return r, false
 	}
-	ps := p.pairs(n, "rule")
+	ps := p.Pairs(n, "rule")
 	// Name first, so later errors carry it.
 	for _, kv := range ps {
-		if kv.key.Value == "name" {
+		if kv.Key.Value == "name" {
 			r.Name = strings.TrimSpace(p.str(kv))
 			p.rule = r.Name
 		}
@@ -359,8 +245,8 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 	have := map[string]*yaml.Node{}
 	var langNode *yaml.Node
 	for _, kv := range ps {
-		k := kv.key.Value
-		have[k] = kv.key
+		k := kv.Key.Value
+		have[k] = kv.Key
 		switch k {
 		case "name":
 		case "description":
@@ -368,36 +254,36 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 		case "severity":
 			r.Severity = Severity(p.str(kv))
 			if !r.Severity.valid() {
-				p.errorf(kv.val.Line, "severity %q must be one of info, low, medium, high, critical", r.Severity)
+				p.Errorf(kv.Val.Line, "severity %q must be one of info, low, medium, high, critical", r.Severity)
 			}
 		case "language":
-			langNode = kv.val
+			langNode = kv.Val
 			r.Query.Language = p.str(kv)
 			if r.Query.Language != LanguageKQL && r.Query.Language != LanguageSQL {
-				p.errorf(kv.val.Line, "language %q must be kql or sql", r.Query.Language)
+				p.Errorf(kv.Val.Line, "language %q must be kql or sql", r.Query.Language)
 			}
 		case "query":
 			r.Query.Text = p.str(kv)
-			r.Query.Line = kv.val.Line
-			if kv.val.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			r.Query.Line = kv.Val.Line
+			if kv.Val.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 				r.Query.Line++ // a block scalar's text starts on the line after "|"
 			}
 			if strings.TrimSpace(r.Query.Text) == "" {
-				p.errorf(kv.val.Line, "query is empty")
+				p.Errorf(kv.Val.Line, "query is empty")
 			}
 		case "schedule":
 			r.Schedule = p.schedule(kv)
 		case "window":
 			var ok bool
-			if r.Window, ok = p.durationOK(kv); ok && r.Window == 0 {
-				p.errorf(kv.val.Line, "window must be positive")
+			if r.Window, ok = p.Duration(kv); ok && r.Window == 0 {
+				p.Errorf(kv.Val.Line, "window must be positive")
 			}
 		case "late_margin":
 			r.LateMargin = p.duration(kv)
 		case "measure":
 			r.Measure = p.measure(kv)
 		case "split_by":
-			r.SplitBy = p.strList(kv, true)
+			r.SplitBy = p.strList(kv)
 		case "condition":
 			r.Condition = p.condition(kv)
 		case "n_of_m":
@@ -413,28 +299,28 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 		case "annotations":
 			r.Annotations, r.annTmpls = p.templates(kv, false)
 		case "action_groups":
-			r.ActionGroups = p.strList(kv, false)
+			r.ActionGroups = p.strList(kv)
 		case "enabled":
 			r.Enabled = p.boolean(kv)
 		case "params":
 			r.Params = p.params(kv)
 		default:
-			p.errorf(kv.key.Line, "unknown field %q in rule", k)
+			p.Errorf(kv.Key.Line, "unknown field %q in rule", k)
 		}
 	}
 	for _, req := range []string{"name", "severity", "language", "query", "schedule", "window", "condition"} {
 		if have[req] == nil {
-			p.errorf(n.Line, "missing field %q", req)
+			p.Errorf(n.Line, "missing field %q", req)
 		}
 	}
 	if have["name"] != nil && r.Name == "" {
-		p.errorf(have["name"].Line, "name is empty")
+		p.Errorf(have["name"].Line, "name is empty")
 	}
 	if have["resolve_after"] != nil && !r.AutoResolve {
-		p.errorf(have["resolve_after"].Line, "resolve_after is set but auto_resolve is false")
+		p.Errorf(have["resolve_after"].Line, "resolve_after is set but auto_resolve is false")
 	}
 	if r.Schedule.Every > 0 && r.Window > 0 && r.Window+r.LateMargin < r.Schedule.Every {
-		p.errorf(have["window"].Line, "window plus late_margin (%s) is shorter than the schedule interval (%s), so events between evaluations would never be seen", r.Window+r.LateMargin, r.Schedule.Every)
+		p.Errorf(have["window"].Line, "window plus late_margin (%s) is shorter than the schedule interval (%s), so events between evaluations would never be seen", r.Window+r.LateMargin, r.Schedule.Every)
 	}
 	if p.opts.CheckQuery != nil && langNode != nil && strings.TrimSpace(r.Query.Text) != "" &&
 		(r.Query.Language == LanguageKQL || r.Query.Language == LanguageSQL) {
@@ -444,7 +330,7 @@ func (p *parser) parseRule(n *yaml.Node) (Rule, bool) {
 			if errors.As(err, &qe) && qe.Line > 1 {
 				line += qe.Line - 1
 			}
-			p.errorf(line, "query: %v", err)
+			p.Errorf(line, "query: %v", err)
 		}
 	}
 	return r, len(p.errs) == before
@@ -461,233 +347,145 @@ func checkQuery(check func(lang, text string, params map[string]any) error, lang
 	return check(lang, text, params)
 }
 
-// scalar returns a scalar node's value, reporting other kinds.
-func (p *parser) scalar(kv pair, what string) (string, bool) {
-	if kv.val.Kind != yaml.ScalarNode {
-		p.errorf(kv.val.Line, "%s must be %s", kv.key.Value, what)
-		return "", false
-	}
-	if isNull(kv.val) {
-		return "", true
-	}
-	return kv.val.Value, true
-}
-
-func (p *parser) str(kv pair) string {
-	s, _ := p.scalar(kv, "a string")
+func (p *parser) str(kv config.Pair) string {
+	s, _ := p.Scalar(kv, "a string")
 	return s
 }
 
-func (p *parser) duration(kv pair) time.Duration {
-	d, _ := p.durationOK(kv)
+func (p *parser) duration(kv config.Pair) time.Duration {
+	d, _ := p.Duration(kv)
 	return d
 }
 
-func (p *parser) durationOK(kv pair) (time.Duration, bool) {
-	s, ok := p.scalar(kv, "a duration")
-	if !ok {
-		return 0, false
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		p.errorf(kv.val.Line, "%s %q is not a duration (write one like 90s, 15m or 1h30m)", kv.key.Value, s)
-		return 0, false
-	}
-	if d < 0 {
-		p.errorf(kv.val.Line, "%s must not be negative", kv.key.Value)
-		return 0, false
-	}
-	return d, true
-}
-
-func (p *parser) boolean(kv pair) bool {
-	s, ok := p.scalar(kv, "true or false")
-	if !ok {
-		return false
-	}
-	if kv.val.ShortTag() != "!!bool" {
-		p.errorf(kv.val.Line, "%s must be true or false, not %q", kv.key.Value, s)
-		return false
-	}
-	b, _ := strconv.ParseBool(strings.ToLower(s))
+func (p *parser) boolean(kv config.Pair) bool {
+	b, _ := p.Bool(kv)
 	return b
 }
 
-func (p *parser) number(kv pair) (float64, bool) {
-	s, ok := p.scalar(kv, "a number")
-	if !ok {
-		return 0, false
-	}
-	tag := kv.val.ShortTag()
-	if tag == "!!int" || tag == "!!float" {
-		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			return f, true
-		}
-		if i, err := strconv.ParseInt(s, 0, 64); err == nil {
-			return float64(i), true
-		}
-	}
-	p.errorf(kv.val.Line, "%s must be a finite number, not %q", kv.key.Value, s)
-	return 0, false
-}
-
-func (p *parser) integer(kv pair) (int, bool) {
-	f, ok := p.number(kv)
+func (p *parser) integer(kv config.Pair) (int, bool) {
+	f, ok := p.Number(kv)
 	if !ok {
 		return 0, false
 	}
 	if f != math.Trunc(f) || f < 0 || f > MaxM*10 {
-		p.errorf(kv.val.Line, "%s must be a small whole number", kv.key.Value)
+		p.Errorf(kv.Val.Line, "%s must be a small whole number", kv.Key.Value)
 		return 0, false
 	}
 	return int(f), true
 }
 
-func (p *parser) strList(kv pair, unique bool) []string {
-	n := kv.val
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		p.errorf(n.Line, "%s must be a list of strings", kv.key.Value)
-		return nil
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, e := range n.Content {
-		e = resolve(e)
-		if e.Kind != yaml.ScalarNode || isNull(e) || strings.TrimSpace(e.Value) == "" {
-			p.errorf(e.Line, "%s entries must be non-empty strings", kv.key.Value)
-			continue
-		}
-		if seen[e.Value] {
-			p.errorf(e.Line, "%s lists %q twice", kv.key.Value, e.Value)
-			continue
-		}
-		seen[e.Value] = true
-		out = append(out, e.Value)
-	}
-	return out
-}
+func (p *parser) strList(kv config.Pair) []string { return config.Values(p.StrList(kv)) }
 
-func (p *parser) mapping(kv pair, what string) []pair {
-	if kv.val.Kind != yaml.MappingNode {
-		p.errorf(kv.val.Line, "%s must be %s", kv.key.Value, what)
-		return nil
-	}
-	return p.pairs(kv.val, kv.key.Value)
-}
-
-func (p *parser) schedule(kv pair) Schedule {
+func (p *parser) schedule(kv config.Pair) Schedule {
 	var s Schedule
-	ps := p.mapping(kv, "a mapping with every or cron")
+	ps := p.Mapping(kv, "a mapping with every or cron")
 	if ps == nil {
 		return s
 	}
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "every":
 			var ok bool
-			if s.Every, ok = p.durationOK(e); ok && (s.Every < MinEvery || s.Every > MaxEvery) {
-				p.errorf(e.val.Line, "every %s must be between %s and %s", s.Every, MinEvery, MaxEvery)
+			if s.Every, ok = p.Duration(e); ok && (s.Every < MinEvery || s.Every > MaxEvery) {
+				p.Errorf(e.Val.Line, "every %s must be between %s and %s", s.Every, MinEvery, MaxEvery)
 			}
 		case "cron":
 			text := p.str(e)
 			c, err := ParseCron(text)
 			if err != nil {
-				p.errorf(e.val.Line, "%v", err)
+				p.Errorf(e.Val.Line, "%v", err)
 				continue
 			}
 			s.Cron = c
 		default:
-			p.errorf(e.key.Line, "unknown field %q in schedule", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in schedule", e.Key.Value)
 		}
 	}
 	var hasEvery, hasCron bool
 	for _, e := range ps {
-		hasEvery = hasEvery || e.key.Value == "every"
-		hasCron = hasCron || e.key.Value == "cron"
+		hasEvery = hasEvery || e.Key.Value == "every"
+		hasCron = hasCron || e.Key.Value == "cron"
 	}
 	if hasEvery == hasCron {
-		p.errorf(kv.val.Line, "schedule must set exactly one of every or cron")
+		p.Errorf(kv.Val.Line, "schedule must set exactly one of every or cron")
 	}
 	return s
 }
 
-func (p *parser) measure(kv pair) Measure {
+func (p *parser) measure(kv config.Pair) Measure {
 	m := Measure{Aggregation: AggCount}
-	if kv.val.Kind == yaml.ScalarNode {
-		if kv.val.Value != string(AggCount) {
-			p.errorf(kv.val.Line, "measure %q must be count or a mapping with column and aggregation", kv.val.Value)
+	if kv.Val.Kind == yaml.ScalarNode {
+		if kv.Val.Value != string(AggCount) {
+			p.Errorf(kv.Val.Line, "measure %q must be count or a mapping with column and aggregation", kv.Val.Value)
 		}
 		return m
 	}
-	ps := p.mapping(kv, "count or a mapping with column and aggregation")
+	ps := p.Mapping(kv, "count or a mapping with column and aggregation")
 	if ps == nil {
 		return m
 	}
 	m.Aggregation = ""
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "column":
 			m.Column = strings.TrimSpace(p.str(e))
 			if m.Column == "" {
-				p.errorf(e.val.Line, "measure column is empty")
+				p.Errorf(e.Val.Line, "measure column is empty")
 			}
 		case "aggregation":
 			m.Aggregation = Aggregation(p.str(e))
 			switch m.Aggregation {
 			case AggSum, AggAvg, AggMin, AggMax, AggCountDistinct:
 			default:
-				p.errorf(e.val.Line, "aggregation %q must be one of sum, avg, min, max, count_distinct", m.Aggregation)
+				p.Errorf(e.Val.Line, "aggregation %q must be one of sum, avg, min, max, count_distinct", m.Aggregation)
 			}
 		default:
-			p.errorf(e.key.Line, "unknown field %q in measure", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in measure", e.Key.Value)
 		}
 	}
 	if m.Column == "" || m.Aggregation == "" {
-		p.errorf(kv.val.Line, "measure needs both column and aggregation (or write measure: count)")
+		p.Errorf(kv.Val.Line, "measure needs both column and aggregation (or write measure: count)")
 	}
 	return m
 }
 
-func (p *parser) condition(kv pair) Condition {
+func (p *parser) condition(kv config.Pair) Condition {
 	var c Condition
-	ps := p.mapping(kv, "a mapping with op and threshold")
+	ps := p.Mapping(kv, "a mapping with op and threshold")
 	if ps == nil {
 		return c
 	}
 	var hasOp, hasThreshold bool
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "op":
 			hasOp = true
 			c.Op = Op(p.str(e))
 			if !c.Op.valid() {
-				p.errorf(e.val.Line, "op %q must be one of >, >=, <, <=, ==, !=", c.Op)
+				p.Errorf(e.Val.Line, "op %q must be one of >, >=, <, <=, ==, !=", c.Op)
 			}
 		case "threshold":
 			hasThreshold = true
-			c.Threshold, _ = p.number(e)
+			c.Threshold, _ = p.Number(e)
 		default:
-			p.errorf(e.key.Line, "unknown field %q in condition", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in condition", e.Key.Value)
 		}
 	}
 	if !hasOp || !hasThreshold {
-		p.errorf(kv.val.Line, "condition needs both op and threshold")
+		p.Errorf(kv.Val.Line, "condition needs both op and threshold")
 	}
 	return c
 }
 
-func (p *parser) nOfM(kv pair) NOfM {
+func (p *parser) nOfM(kv config.Pair) NOfM {
 	v := NOfM{N: 1, M: 1}
-	ps := p.mapping(kv, "a mapping with n and m")
+	ps := p.Mapping(kv, "a mapping with n and m")
 	if ps == nil {
 		return v
 	}
 	var hasN, hasM bool
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "n":
 			hasN = true
 			v.N, _ = p.integer(e)
@@ -695,42 +493,42 @@ func (p *parser) nOfM(kv pair) NOfM {
 			hasM = true
 			v.M, _ = p.integer(e)
 		default:
-			p.errorf(e.key.Line, "unknown field %q in n_of_m", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in n_of_m", e.Key.Value)
 		}
 	}
 	switch {
 	case !hasN || !hasM:
-		p.errorf(kv.val.Line, "n_of_m needs both n and m")
+		p.Errorf(kv.Val.Line, "n_of_m needs both n and m")
 	case v.N < 1 || v.N > v.M || v.M > MaxM:
-		p.errorf(kv.val.Line, "n_of_m must satisfy 1 <= n <= m <= %d, got n=%d m=%d", MaxM, v.N, v.M)
+		p.Errorf(kv.Val.Line, "n_of_m must satisfy 1 <= n <= m <= %d, got n=%d m=%d", MaxM, v.N, v.M)
 	}
 	return v
 }
 
 // templates parses a labels or annotations map; each value is a text/template, parsed and run
 // once on empty data so that unknown fields are reported here and not at alert time.
-func (p *parser) templates(kv pair, labels bool) (map[string]string, map[string]*template.Template) {
-	if isNull(kv.val) {
+func (p *parser) templates(kv config.Pair, labels bool) (map[string]string, map[string]*template.Template) {
+	if config.IsNull(kv.Val) {
 		return nil, nil
 	}
-	ps := p.mapping(kv, "a mapping of names to templates")
+	ps := p.Mapping(kv, "a mapping of names to templates")
 	if ps == nil {
 		return nil, nil
 	}
 	texts := make(map[string]string, len(ps))
 	tmpls := make(map[string]*template.Template, len(ps))
 	for _, e := range ps {
-		name := e.key.Value
+		name := e.Key.Value
 		if labels && !labelNameRE.MatchString(name) {
-			p.errorf(e.key.Line, "label name %q must match %s", name, labelNameRE)
+			p.Errorf(e.Key.Line, "label name %q must match %s", name, labelNameRE)
 		}
-		text, ok := p.scalar(e, "a string")
+		text, ok := p.Scalar(e, "a string")
 		if !ok {
 			continue
 		}
-		t, err := parseTemplate(kv.key.Value+"."+name, text)
+		t, err := parseTemplate(kv.Key.Value+"."+name, text)
 		if err != nil {
-			p.errorf(e.val.Line, "%s.%s: %v", kv.key.Value, name, err)
+			p.Errorf(e.Val.Line, "%s.%s: %v", kv.Key.Value, name, err)
 			continue
 		}
 		texts[name], tmpls[name] = text, t
@@ -740,28 +538,28 @@ func (p *parser) templates(kv pair, labels bool) (map[string]string, map[string]
 
 // params reads a rule's parameter defaults: a mapping of identifiers to scalars or lists of
 // scalars of one kind.
-func (p *parser) params(kv pair) map[string]any {
-	if isNull(kv.val) {
+func (p *parser) params(kv config.Pair) map[string]any {
+	if config.IsNull(kv.Val) {
 		return nil
 	}
-	ps := p.mapping(kv, "a mapping of parameter names to default values")
+	ps := p.Mapping(kv, "a mapping of parameter names to default values")
 	if ps == nil {
 		return nil
 	}
 	out := make(map[string]any, len(ps))
 	for _, e := range ps {
-		name := e.key.Value
+		name := e.Key.Value
 		switch {
 		case !labelNameRE.MatchString(name):
-			p.errorf(e.key.Line, "parameter name %q must match %s", name, labelNameRE)
+			p.Errorf(e.Key.Line, "parameter name %q must match %s", name, labelNameRE)
 			continue
 		case name == ParamWindowStart || name == ParamWindowEnd:
-			p.errorf(e.key.Line, "parameter name %q is reserved: the evaluator sets it", name)
+			p.Errorf(e.Key.Line, "parameter name %q is reserved: the evaluator sets it", name)
 			continue
 		}
-		v, err := paramValue(e.val)
+		v, err := paramValue(e.Val)
 		if err != nil {
-			p.errorf(e.val.Line, "params.%s: %v", name, err)
+			p.Errorf(e.Val.Line, "params.%s: %v", name, err)
 			continue
 		}
 		out[name] = v
@@ -777,7 +575,7 @@ func paramValue(n *yaml.Node) (any, error) {
 	case yaml.SequenceNode:
 		list := make([]any, 0, len(n.Content))
 		for _, e := range n.Content {
-			e = resolve(e)
+			e = config.Resolve(e)
 			if e.Kind != yaml.ScalarNode {
 				return nil, fmt.Errorf("list entries must be scalars (line %d)", e.Line)
 			}

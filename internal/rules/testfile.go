@@ -1,14 +1,13 @@
 package rules
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/internal/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -89,7 +88,7 @@ type ExpectedAlert struct {
 // ParseTestFile reads a rule unit test file; file names it in errors and anchors relative
 // paths. Every problem is reported as a *LintError ("file:line: msg"), joined.
 func ParseTestFile(file string, data []byte) (*TestFile, error) {
-	p := &parser{file: file}
+	p := newParser(file, LoadOptions{})
 	tf := p.parseTestFile(data)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -114,36 +113,30 @@ func (p *parser) parseTestFile(data []byte) (tf *TestFile) {
 	tf = &TestFile{File: p.file}
 	defer func() {
 		if r := recover(); r != nil {
-			p.errorf(1, "yaml parser panic: %v", r)
+			p.Errorf(1, "yaml parser panic: %v", r)
 		}
 	}()
-	if len(data) > MaxFileBytes {
-		p.errorf(1, "file is larger than %d bytes", MaxFileBytes)
+	root, ok := p.Decode(data, MaxFileBytes, "a test file")
+	if !ok {
 		return tf
 	}
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		if err == io.EOF {
-			p.errorf(1, "test file is empty")
-		} else {
-			p.yamlError(err)
-		}
+	if root == nil {
+		p.Errorf(1, "test file is empty")
 		return tf
 	}
-	root := resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root.Line, "test file must be a mapping with tests (and rule_files)")
+		p.Errorf(root.Line, "test file must be a mapping with tests (and rule_files)")
 		return tf
 	}
 	var tests *yaml.Node
-	for _, kv := range p.pairs(root, "test file") {
-		switch kv.key.Value {
+	for _, kv := range p.Pairs(root, "test file") {
+		switch kv.Key.Value {
 		case "rule_files":
-			tf.RuleFiles = p.strList(kv, true)
+			tf.RuleFiles = p.strList(kv)
 		case "tests":
-			tests = kv.val
+			tests = kv.Val
 		default:
-			p.errorf(kv.key.Line, "unknown field %q in test file (want rule_files or tests)", kv.key.Value)
+			p.Errorf(kv.Key.Line, "unknown field %q in test file (want rule_files or tests)", kv.Key.Value)
 		}
 	}
 	if tests == nil || tests.Kind != yaml.SequenceNode || len(tests.Content) == 0 {
@@ -151,14 +144,14 @@ func (p *parser) parseTestFile(data []byte) (tf *TestFile) {
 		if tests != nil {
 			line = tests.Line
 		}
-		p.errorf(line, "tests must be a non-empty list")
+		p.Errorf(line, "tests must be a non-empty list")
 		return tf
 	}
 	names := map[string]int{}
 	for _, n := range tests.Content {
-		tc := p.testCase(resolve(n))
+		tc := p.testCase(config.Resolve(n))
 		if first, dup := names[tc.Name]; dup && tc.Name != "" {
-			p.errorf(tc.Line, "test name %q repeated, first at line %d", tc.Name, first)
+			p.Errorf(tc.Line, "test name %q repeated, first at line %d", tc.Name, first)
 		}
 		names[tc.Name] = tc.Line
 		tf.Tests = append(tf.Tests, tc)
@@ -169,13 +162,13 @@ func (p *parser) parseTestFile(data []byte) (tf *TestFile) {
 func (p *parser) testCase(n *yaml.Node) TestCase {
 	tc := TestCase{Line: n.Line}
 	if n.Kind != yaml.MappingNode {
-		p.errorf(n.Line, "each test must be a mapping")
+		p.Errorf(n.Line, "each test must be a mapping")
 		return tc
 	}
 	have := map[string]bool{}
-	for _, kv := range p.pairs(n, "test") {
-		have[kv.key.Value] = true
-		switch kv.key.Value {
+	for _, kv := range p.Pairs(n, "test") {
+		have[kv.Key.Value] = true
+		switch kv.Key.Value {
 		case "name":
 			tc.Name = p.str(kv)
 		case "fixture":
@@ -185,28 +178,28 @@ func (p *parser) testCase(n *yaml.Node) TestCase {
 		case "eval_at":
 			tc.EvalAt = p.times(kv)
 		case "rules":
-			tc.Rules = p.strList(kv, true)
+			tc.Rules = p.strList(kv)
 		case "expect_alerts":
 			tc.ExpectAlerts = p.expectations(kv)
 		case "expect_none":
 			tc.ExpectNone = p.boolean(kv)
 		default:
-			p.errorf(kv.key.Line, "unknown field %q in test", kv.key.Value)
+			p.Errorf(kv.Key.Line, "unknown field %q in test", kv.Key.Value)
 		}
 	}
 	for _, req := range []string{"name", "fixture", "eval_at"} {
 		if !have[req] {
-			p.errorf(n.Line, "test is missing field %q", req)
+			p.Errorf(n.Line, "test is missing field %q", req)
 		}
 	}
 	if tc.ExpectNone && len(tc.ExpectAlerts) > 0 {
-		p.errorf(n.Line, "test sets both expect_none and expect_alerts")
+		p.Errorf(n.Line, "test sets both expect_none and expect_alerts")
 	}
 	if have["expect_alerts"] && len(tc.ExpectAlerts) == 0 {
-		p.errorf(n.Line, "expect_alerts is empty: write expect_none: true to expect no alerts")
+		p.Errorf(n.Line, "expect_alerts is empty: write expect_none: true to expect no alerts")
 	}
 	if !tc.ExpectNone && !have["expect_alerts"] {
-		p.errorf(n.Line, "test expects nothing: set expect_alerts or expect_none: true")
+		p.Errorf(n.Line, "test expects nothing: set expect_alerts or expect_none: true")
 	}
 	for _, ea := range tc.ExpectAlerts {
 		found := false
@@ -214,23 +207,23 @@ func (p *parser) testCase(n *yaml.Node) TestCase {
 			found = found || t.Equal(ea.At)
 		}
 		if !found && !ea.At.IsZero() {
-			p.errorf(ea.Line, "expected alert at %s, which is not one of eval_at", ea.At.Format(time.RFC3339))
+			p.Errorf(ea.Line, "expected alert at %s, which is not one of eval_at", ea.At.Format(time.RFC3339))
 		}
 	}
 	return tc
 }
 
-func (p *parser) fixture(kv pair) Fixture {
-	f := Fixture{Line: kv.val.Line}
-	ps := p.mapping(kv, "a mapping with scenario, events or files")
+func (p *parser) fixture(kv config.Pair) Fixture {
+	f := Fixture{Line: kv.Val.Line}
+	ps := p.Mapping(kv, "a mapping with scenario, events or files")
 	kinds := 0
 	for _, e := range ps {
-		switch e.key.Value {
+		switch e.Key.Value {
 		case "scenario":
 			f.Scenario = p.str(e)
 			kinds++
 		case "seed":
-			n, _ := p.number(e)
+			n, _ := p.Number(e)
 			f.Seed = int64(n)
 		case "start":
 			if ts := p.times(e); len(ts) == 1 {
@@ -246,55 +239,55 @@ func (p *parser) fixture(kv pair) Fixture {
 			f.Events = p.str(e)
 			kinds++
 		case "files":
-			f.Files = p.strList(e, true)
+			f.Files = p.strList(e)
 			kinds++
 		default:
-			p.errorf(e.key.Line, "unknown field %q in fixture", e.key.Value)
+			p.Errorf(e.Key.Line, "unknown field %q in fixture", e.Key.Value)
 		}
 	}
 	if kinds != 1 && ps != nil {
-		p.errorf(kv.val.Line, "fixture must set exactly one of scenario, events or files")
+		p.Errorf(kv.Val.Line, "fixture must set exactly one of scenario, events or files")
 	}
 	if f.Scenario == "" && (f.Seed != 0 || !f.Start.IsZero() || f.Days != 0 || f.Workspaces != 0 || f.EventsPerDay != 0) {
-		p.errorf(kv.val.Line, "seed, start, days, workspaces and events_per_day need a scenario")
+		p.Errorf(kv.Val.Line, "seed, start, days, workspaces and events_per_day need a scenario")
 	}
 	return f
 }
 
 // count reads a non-negative whole number.
-func (p *parser) count(kv pair) (int, bool) {
-	f, ok := p.number(kv)
+func (p *parser) count(kv config.Pair) (int, bool) {
+	f, ok := p.Number(kv)
 	if !ok {
 		return 0, false
 	}
 	if f < 0 || f != float64(int(f)) {
-		p.errorf(kv.val.Line, "%s must be a non-negative whole number", kv.key.Value)
+		p.Errorf(kv.Val.Line, "%s must be a non-negative whole number", kv.Key.Value)
 		return 0, false
 	}
 	return int(f), true
 }
 
 // times reads one RFC 3339 time or date, or a list of them.
-func (p *parser) times(kv pair) []time.Time {
-	nodes := []*yaml.Node{kv.val}
-	if kv.val.Kind == yaml.SequenceNode {
-		nodes = kv.val.Content
+func (p *parser) times(kv config.Pair) []time.Time {
+	nodes := []*yaml.Node{kv.Val}
+	if kv.Val.Kind == yaml.SequenceNode {
+		nodes = kv.Val.Content
 	}
 	var out []time.Time
 	for _, n := range nodes {
-		n = resolve(n)
+		n = config.Resolve(n)
 		t, err := parseTime(n)
 		if err != nil {
-			p.errorf(n.Line, "%s: %v", kv.key.Value, err)
+			p.Errorf(n.Line, "%s: %v", kv.Key.Value, err)
 			continue
 		}
 		if len(out) > 0 && !t.After(out[len(out)-1]) {
-			p.errorf(n.Line, "%s must be in increasing order", kv.key.Value)
+			p.Errorf(n.Line, "%s must be in increasing order", kv.Key.Value)
 		}
 		out = append(out, t)
 	}
-	if len(out) == 0 && kv.val.Kind == yaml.SequenceNode {
-		p.errorf(kv.val.Line, "%s is empty", kv.key.Value)
+	if len(out) == 0 && kv.Val.Kind == yaml.SequenceNode {
+		p.Errorf(kv.Val.Line, "%s is empty", kv.Key.Value)
 	}
 	return out
 }
@@ -311,24 +304,24 @@ func parseTime(n *yaml.Node) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time such as 2019-12-28T23:00:00Z", n.Value)
 }
 
-func (p *parser) expectations(kv pair) []ExpectedAlert {
-	if isNull(kv.val) {
+func (p *parser) expectations(kv config.Pair) []ExpectedAlert {
+	if config.IsNull(kv.Val) {
 		return nil
 	}
-	if kv.val.Kind != yaml.SequenceNode {
-		p.errorf(kv.val.Line, "expect_alerts must be a list")
+	if kv.Val.Kind != yaml.SequenceNode {
+		p.Errorf(kv.Val.Line, "expect_alerts must be a list")
 		return nil
 	}
 	var out []ExpectedAlert
-	for _, n := range kv.val.Content {
-		n = resolve(n)
+	for _, n := range kv.Val.Content {
+		n = config.Resolve(n)
 		ea := ExpectedAlert{Line: n.Line}
 		if n.Kind != yaml.MappingNode {
-			p.errorf(n.Line, "each expected alert must be a mapping")
+			p.Errorf(n.Line, "each expected alert must be a mapping")
 			continue
 		}
-		for _, e := range p.pairs(n, "expected alert") {
-			switch e.key.Value {
+		for _, e := range p.Pairs(n, "expected alert") {
+			switch e.Key.Value {
 			case "rule":
 				ea.Rule = p.str(e)
 			case "at":
@@ -337,21 +330,21 @@ func (p *parser) expectations(kv pair) []ExpectedAlert {
 				}
 			case "labels":
 				ea.Labels = map[string]string{}
-				for _, l := range p.mapping(e, "a mapping of label names to values") {
-					ea.Labels[l.key.Value] = p.str(l)
+				for _, l := range p.Mapping(e, "a mapping of label names to values") {
+					ea.Labels[l.Key.Value] = p.str(l)
 				}
 			case "value":
-				if v, ok := p.number(e); ok {
+				if v, ok := p.Number(e); ok {
 					ea.Value = &v
 				}
 			case "summary_contains":
 				ea.SummaryContains = p.str(e)
 			default:
-				p.errorf(e.key.Line, "unknown field %q in expected alert", e.key.Value)
+				p.Errorf(e.Key.Line, "unknown field %q in expected alert", e.Key.Value)
 			}
 		}
 		if ea.Rule == "" || ea.At.IsZero() {
-			p.errorf(n.Line, "expected alert needs rule and at")
+			p.Errorf(n.Line, "expected alert needs rule and at")
 		}
 		out = append(out, ea)
 	}

@@ -74,19 +74,26 @@ func (d *Dest) Close() error { return d.b.Close() }
 
 // List returns the names of the objects directly under the folder dir (no sub-folders).
 func (d *Dest) List(ctx context.Context, dir string) ([]string, error) {
-	p := d.prefix + strings.Trim(dir, "/") + "/"
-	it := d.b.List(&blob.ListOptions{Prefix: p, Delimiter: "/"})
 	var out []string
+	err := d.each(ctx, dir, "/", func(rel string, _ *blob.ListObject) { out = append(out, rel) })
+	return out, err
+}
+
+// each calls fn for every object below the folder dir (only those directly under it with
+// delimiter "/"), with its key relative to dir.
+func (d *Dest) each(ctx context.Context, dir, delimiter string, fn func(rel string, o *blob.ListObject)) error {
+	p := d.prefix + strings.Trim(dir, "/") + "/"
+	it := d.b.List(&blob.ListOptions{Prefix: p, Delimiter: delimiter})
 	for {
 		o, err := it.Next(ctx)
 		if err == io.EOF {
-			return out, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("listing %s%s: %w", d.base, dir, explain(err))
+			return fmt.Errorf("listing %s%s: %w", d.base, dir, explain(err))
 		}
 		if !o.IsDir {
-			out = append(out, strings.TrimPrefix(o.Key, p))
+			fn(strings.TrimPrefix(o.Key, p), o)
 		}
 	}
 }
@@ -150,4 +157,23 @@ func (d *Dest) Download(ctx context.Context, key, path string) error {
 		return fmt.Errorf("downloading %s%s: %w", d.base, key, explain(err))
 	}
 	return f.Close()
+}
+
+// Walk returns every object below the folder dir, at any depth, with keys relative to dir
+// (Key, URL, Size and ModTime set).
+func (d *Dest) Walk(ctx context.Context, dir string) ([]Object, error) {
+	var out []Object
+	err := d.each(ctx, dir, "", func(rel string, o *blob.ListObject) {
+		out = append(out, Object{Key: rel, URL: d.base + strings.TrimPrefix(o.Key, d.prefix), Size: o.Size, ModTime: o.ModTime})
+	})
+	return out, err
+}
+
+// Delete removes an object; one that is already gone is not an error.
+func (d *Dest) Delete(ctx context.Context, key string) error {
+	err := d.b.Delete(ctx, d.prefix+key)
+	if err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return fmt.Errorf("deleting %s%s: %w", d.base, key, explain(err))
+	}
+	return nil
 }

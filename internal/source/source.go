@@ -300,9 +300,10 @@ const (
 )
 
 // seek returns the prefix to list and the key to start after for the partitions of a
-// folder of this kind from since's day on. The start key sorts after every key of an older
-// partition and before every key of since's day or later, also when a store writes months
-// or days without a leading zero (m=9/ sorts after m=09), so nothing recent is skipped.
+// folder of this kind from since's day on. Every key of since's day or later sorts after the
+// start key, also when a store writes months or days without a leading zero (m=9/ sorts after
+// m=09), so nothing recent is skipped; with zero-padded names, as both delivery layouts write
+// them, every key of an older partition sorts before it.
 func (k datedKind) seek(folder string, since time.Time) (prefix, after string) {
 	if k == dateParts {
 		return folder + "date=", folder + "date=" + since.Format(time.DateOnly)

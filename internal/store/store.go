@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/semaphore"
@@ -75,9 +76,13 @@ type DB struct {
 	db     *sql.DB
 	conn   *duckdb.Connector
 	write  *semaphore.Weighted
+	gen    atomic.Uint64 // data-changing transactions committed (Generation)
 	log    *slog.Logger
 	path   string
 	closed bool
+	// threads is DuckDB's thread count outside bulk writes; locked says SET is refused.
+	threads int
+	locked  bool
 }
 
 // Open opens (creating if needed) the database in opts.Dir and brings its schema up to date.
@@ -234,6 +239,9 @@ func open(ctx context.Context, opts Options, fileName string) (*DB, error) {
 		write: semaphore.NewWeighted(1),
 		log:   opts.Logger,
 		path:  path,
+
+		threads: opts.Threads,
+		locked:  lockdown,
 	}
 	if len(opts.Files) > 0 || hot != "" {
 		d.db.SetMaxOpenConns(1)

@@ -115,3 +115,51 @@ func TestLockedWritesButRefusesFilesAndSettings(t *testing.T) {
 	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT count(*) FROM meta.locked_probe").Scan(&n))
 	require.Equal(t, int64(1), n)
 }
+
+// TestGenerationCountsDataChanges: a committed write moves the generation; a rolled-back one
+// and one marked ChangesNoData do not.
+func TestGenerationCountsDataChanges(t *testing.T) {
+	db := storetest.Open(t)
+	g0 := db.Generation()
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("INSERT INTO meta.services VALUES ('jobs')") }))
+	require.Equal(t, g0+1, db.Generation())
+	require.Error(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		require.NoError(t, tx.Exec("INSERT INTO meta.services VALUES ('clusters')"))
+		return errors.New("boom")
+	}))
+	require.Equal(t, g0+1, db.Generation(), "a rollback changes nothing")
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		tx.ChangesNoData()
+		return tx.Exec("INSERT INTO meta.services VALUES ('accounts')")
+	}))
+	require.Equal(t, g0+1, db.Generation(), "bookkeeping marked ChangesNoData")
+}
+
+func TestBulkWriteRunsSingleThreadedAndRestoresThreads(t *testing.T) {
+	db, err := store.Open(t.Context(), store.Options{Dir: t.TempDir(), Threads: 3})
+	require.NoError(t, err)
+	defer db.Close()
+	threads := func(tx *store.Tx) int64 {
+		var n int64
+		require.NoError(t, tx.QueryRow("SELECT current_setting('threads')::BIGINT", nil, &n))
+		return n
+	}
+	var inside int64
+	require.NoError(t, db.BulkWrite(t.Context(), func(tx *store.Tx) error {
+		inside = threads(tx)
+		return tx.Exec("CREATE TABLE meta.bulk_probe (x INTEGER); INSERT INTO meta.bulk_probe VALUES (1)")
+	}))
+	require.Equal(t, int64(1), inside)
+	require.Equal(t, int64(1), storetest.Count(t, db, "SELECT count(*) FROM meta.bulk_probe"))
+
+	// A failed bulk write rolls back and restores the threads too.
+	err = db.BulkWrite(t.Context(), func(tx *store.Tx) error {
+		require.NoError(t, tx.Exec("INSERT INTO meta.bulk_probe VALUES (2)"))
+		return errors.New("planted")
+	})
+	require.ErrorContains(t, err, "planted")
+	require.Equal(t, int64(1), storetest.Count(t, db, "SELECT count(*) FROM meta.bulk_probe"))
+	var after int64
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { after = threads(tx); return nil }))
+	require.Equal(t, int64(3), after)
+}

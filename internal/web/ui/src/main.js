@@ -10,12 +10,14 @@ import { jobsPage } from './pages/jobs.js';
 import { queryPage } from './pages/query.js';
 import { alertsPage } from './pages/alerts.js';
 import { ingestionPage } from './pages/ingestion.js';
+import { rangeBar, urlParams, RANGE_KEYS } from './range.js';
 
 const pages = [
-  { path: '/', title: 'Overview', render: overviewPage },
-  { path: '/clusters', title: 'Clusters', render: clustersPage },
-  { path: '/security', title: 'Security', render: securityPage },
-  { path: '/jobs', title: 'Jobs', render: jobsPage },
+  // ranged: the page has a time-range control that all its panels follow.
+  { path: '/', title: 'Overview', render: overviewPage, ranged: true },
+  { path: '/clusters', title: 'Clusters', render: clustersPage, ranged: true },
+  { path: '/security', title: 'Security', render: securityPage, ranged: true },
+  { path: '/jobs', title: 'Jobs', render: jobsPage, ranged: true },
   { path: '/query', title: 'Query', render: queryPage },
   { path: '/alerts', title: 'Alerts', render: alertsPage },
   { path: '/ingestion', title: 'Ingestion', render: ingestionPage },
@@ -31,10 +33,13 @@ export function navigate(path, replace = false) {
   render();
 }
 
-/** setQuery changes the current page's URL parameters without re-rendering it. */
+/** setQuery changes the current page's URL parameters without re-rendering it; the time range's
+ * parameters stay unless params has them. */
 export function setQuery(params) {
   const u = new URL(location.href);
+  const keep = RANGE_KEYS.map((k) => [k, u.searchParams.get(k)]);
   u.search = '';
+  for (const [k, v] of keep) if (v && !(k in params)) u.searchParams.set(k, v);
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, v);
   history.replaceState(null, '', u.pathname + u.search);
 }
@@ -104,6 +109,22 @@ async function render() {
   const content = h('div.page-content');
   clear(app).append(...shell(page, content));
   page.render(content, { params: new URLSearchParams(location.search), who, navigate, setQuery });
+  if (page.ranged) {
+    // The range control sits next to the page's heading; a new range renders the page again
+    // (its drill-down state is in the URL).
+    const bar = rangeBar((r) => {
+      const u = new URLSearchParams(location.search);
+      for (const k of RANGE_KEYS) u.delete(k);
+      for (const [k, v] of Object.entries(urlParams(r))) u.set(k, v);
+      navigate(location.pathname + '?' + u.toString(), true);
+    });
+    const h1 = content.querySelector('h1');
+    if (h1) {
+      const head = h('div.page-head');
+      h1.replaceWith(head);
+      head.append(h1, bar);
+    } else content.prepend(bar);
+  }
 }
 
 render();

@@ -3,6 +3,7 @@ import { h, clear, errorBox, loading } from './dom.js';
 import { runView, views } from './api.js';
 import { resultTable } from './table.js';
 import { drawChart, chartKinds } from './chart.js';
+import { resolve } from './range.js';
 
 /** card is a titled box; body is filled by the caller. */
 export function card(title, opts = {}) {
@@ -17,21 +18,32 @@ export function card(title, opts = {}) {
  * viewPanel runs view `name` with params and fills a card. opts: title, subtitle, id, wide,
  * chart (render kind, default the view's render), table (also show the table under a chart),
  * onRowClick, selected (a row predicate), selectedX (the x value to mark in the chart),
- * onChartClick, height, maxRows, empty, after(res, body).
+ * onChartClick, height, maxRows, empty, after(res, body). A view with since/until parameters
+ * shows the page's time range (range.js) unless params set them.
  */
 export function viewPanel(name, params, opts = {}) {
   const c = card(opts.title || name, opts);
   c.dataset.view = name;
-  // The view's own query, with its parameters as let statements, opens in the query editor.
-  views().then((all) => {
-    const v = all.get(name);
-    if (!v) return;
-    const lets = (v.params || []).map((p) => `let ${p.name} = ${literal(p, params[p.name] ?? p.default)};\n`).join('');
-    const href = `/query?lang=${v.language}&q=${encodeURIComponent(lets + v.query)}`;
-    c.querySelector('header').append(h('a.open-query', { href, dataset: { nav: '' }, title: 'Open this view\'s query in the editor' }, v.language.toUpperCase()));
-  }, () => {});
   c.body.append(loading());
-  runView(name, params).then((res) => {
+  // A view that declares since/until gets the page's time range, unless the caller set them.
+  const known = views().catch(() => new Map());
+  Promise.all([known, resolve().catch(() => ({}))]).then(([all, w]) => {
+    const v = all.get(name);
+    const p = { ...params };
+    const declares = (n) => v && (v.params || []).some((x) => x.name === n);
+    if (w.since && declares('since') && declares('until') && p.since === undefined && p.until === undefined) {
+      p.since = w.since;
+      p.until = w.until;
+    }
+    if (v) {
+      // The view's own query, with its parameters as let statements, opens in the query editor.
+      const lets = (v.params || []).map((x) => `let ${x.name} = ${literal(x, p[x.name] ?? x.default)};\n`).join('');
+      const href = `/query?lang=${v.language}&q=${encodeURIComponent(lets + v.query)}`;
+      c.querySelector('header').append(h('a.open-query', { href, dataset: { nav: '' }, title: 'Open this view\'s query in the editor' }, v.language.toUpperCase()));
+    }
+    c.dataset.params = new URLSearchParams(p).toString();
+    return runView(name, p);
+  }).then((res) => {
     clear(c.body);
     const kind = opts.chart === undefined ? res.render : opts.chart;
     if (kind && chartKinds.has(kind) && res.rows.length) {
