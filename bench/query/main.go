@@ -189,6 +189,7 @@ func main() {
 	db, err := store.Open(ctx, store.Options{Dir: *dataDir, Sandbox: true})
 	must(err)
 	defer db.Close()
+	catalog.Generation = db.Generation // read-only: as in serve, where every write moves it
 	var total int64
 	must(db.SQL().QueryRowContext(ctx, "SELECT count(*) FROM silver.audit").Scan(&total))
 	fmt.Printf("data: %s, %d events in silver.audit\n\n", *dataDir, total)

@@ -220,8 +220,14 @@ func fieldOf(f string) (name, typ string, ok bool) {
 // or dropped since costs one small query. The zero value is ready; a nil cache reads the
 // catalog every time. Safe for concurrent use.
 type CatalogCache struct {
+	// Generation, when set, is the database's count of committed writes (store.DB.Generation):
+	// the catalog cannot have changed while it stands still, so even the small query is
+	// skipped. Only writes through the store count; set it only when nothing else writes.
+	Generation func() uint64
+
 	mu      sync.Mutex
 	version string
+	gen     uint64
 	cat     *Catalog
 }
 
@@ -241,6 +247,16 @@ func (c *CatalogCache) Load(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	if c == nil {
 		return LoadCatalog(ctx, db)
 	}
+	var gen uint64
+	if c.Generation != nil {
+		gen = c.Generation() // before reading anything: a write after this is seen next time
+		c.mu.Lock()
+		cat, same := c.cat, c.cat != nil && c.gen == gen
+		c.mu.Unlock()
+		if same {
+			return cat, nil
+		}
+	}
 	var version string
 	if err := db.QueryRowContext(ctx, catalogVersion).Scan(&version); err != nil {
 		return nil, fmt.Errorf("reading the catalog version: %w", err)
@@ -248,13 +264,14 @@ func (c *CatalogCache) Load(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cat != nil && c.version == version {
+		c.gen = gen
 		return c.cat, nil
 	}
 	cat, err := LoadCatalog(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	c.version, c.cat = version, cat
+	c.version, c.gen, c.cat = version, gen, cat
 	return cat, nil
 }
 

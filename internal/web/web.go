@@ -147,6 +147,9 @@ func New(opts Options) (*Server, error) {
 		opts: opts, log: opts.Logger, db: opts.DB, mux: http.NewServeMux(),
 		sessions: newSessions(10_000), metrics: m, now: opts.Now,
 	}
+	// Every write to the server's database goes through the store, so its generation tells
+	// when the catalog may have changed.
+	s.catalog.Generation = opts.DB.Generation
 	s.qlog = newQueryLog(opts.DB, opts.Logger, m)
 	s.stopping, s.stop = context.WithCancel(context.Background())
 	s.tokens = newTokenCache(opts.DB, 5*time.Second)
