@@ -155,8 +155,9 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 		_ = os.WriteFile(filepath.Join(env.Data, serverInfoFile), b, 0o644)
 		defer os.Remove(filepath.Join(env.Data, serverInfoFile))
 	}
+	// Components stop in reverse order: ingest before http, so that the query log's last
+	// entries do not wait behind an ingest transaction for the single writer.
 	comps := []component{
-		{"ingest", loop.run},
 		{"notify", nt.Run},
 		{"rules", func(ctx context.Context) error {
 			// Manager.Run reports a query interrupted by the shutdown as an error; a stop that
@@ -168,6 +169,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 			return err
 		}},
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
+		{"ingest", loop.run},
 		{"reload", func(ctx context.Context) error {
 			for {
 				select {

@@ -5,16 +5,63 @@ import "time"
 // Column is one column of a schema: its KQL name and type. Native is the
 // storage type the catalog reported (such as "TIMESTAMP WITH TIME ZONE" or
 // "STRUCT(...)"); a scan uses it to convert values to the KQL representation.
+// Backing, for a dynamic column, says how storage also keeps the value
+// natively (nil: only as the column itself).
 type Column struct {
+	Name    string
+	Type    Type
+	Native  string
+	Backing *Backing
+}
+
+// Backing describes how storage keeps a dynamic column's value as a struct or
+// a map rather than as JSON text, so that an emitter can read a property
+// (Identity.email) as a field instead of parsing the JSON of every row. Column
+// is the stored struct or map column of the same table (the dynamic column
+// itself, or a companion the catalog does not list as a column); it is empty
+// when each Field names a stored column of its own. The dynamic column's JSON
+// and the backing hold the same properties: a property the backing lacks is
+// absent from the JSON too.
+type Backing struct {
+	Column string
+	Native string // storage type of Column, e.g. STRUCT(email VARCHAR) or MAP(VARCHAR, VARCHAR)
+	// Map is set for a map with string keys whose values have type Elem;
+	// otherwise the backing is a struct of Fields.
+	Map    bool
+	Elem   Type
+	Fields []Field
+}
+
+// Field is one property of a struct Backing: its name, KQL type and, when the
+// Backing has no Column, the stored column that holds it.
+type Field struct {
 	Name   string
 	Type   Type
-	Native string
+	Column string
+}
+
+// Property returns the KQL type of property name of the backing and its
+// field index (-1 for a map), and false when the backing has no such
+// property (a struct without that field).
+func (b *Backing) Property(name string) (Type, int, bool) {
+	if b.Map {
+		return b.Elem, -1, true
+	}
+	for i, f := range b.Fields {
+		if f.Name == name {
+			return f.Type, i, true
+		}
+	}
+	return TypeUnknown, -1, false
 }
 
 // Schema is an ordered list of columns. Path is the stored table's qualified
 // name for a catalog table (["silver", "audit"]) and empty for derived rows.
+// Read, when set, is the relation a scan reads instead of Path: one with the
+// same rows and columns plus the companion columns of Backings.
 type Schema struct {
 	Path    []string
+	Read    []string
 	Columns []Column
 }
 

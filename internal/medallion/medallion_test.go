@@ -7,7 +7,7 @@ import (
 
 	"github.com/auditlake/auditlake/internal/auditlog"
 	"github.com/auditlake/auditlake/internal/medallion"
-	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/medallion/medalliontest"
 	"github.com/auditlake/auditlake/internal/store/storetest"
 	"github.com/stretchr/testify/require"
 )
@@ -26,35 +26,19 @@ func event(service, action string, params ...string) auditlog.Event {
 	return ev
 }
 
-// appendEvents writes events to silver and commits the catalog, as ingestion does.
-func appendEvents(t *testing.T, db *store.DB, evs ...auditlog.Event) {
-	t.Helper()
-	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
-		cat, err := medallion.LoadCatalog(tx)
-		require.NoError(t, err)
-		require.NoError(t, medallion.EnsureViews(tx))
-		w, err := medallion.NewSilverWriter(tx, cat)
-		require.NoError(t, err)
-		for i := range evs {
-			require.NoError(t, w.Append(&evs[i], medallion.Origin{File: "file:///x.json", Format: auditlog.FormatDelivery, IngestedAt: time.Unix(0, 0)}))
-		}
-		return cat.Commit(tx)
-	}))
-}
-
 func TestGoldViewsEvolveWithNewKeys(t *testing.T) {
 	db := storetest.Open(t)
-	appendEvents(t, db, event("clusters", "create", "cluster_name", "a", "cluster_creator", "JOB_LAUNCHER"))
+	medalliontest.Append(t, db, event("clusters", "create", "cluster_name", "a", "cluster_creator", "JOB_LAUNCHER"))
 	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.cluster_creator = 'JOB_LAUNCHER'"))
 
 	// A key never seen before extends the view; old rows read NULL for it.
-	appendEvents(t, db, event("clusters", "create", "cluster_name", "b", "autotermination_minutes", "0"))
+	medalliontest.Append(t, db, event("clusters", "create", "cluster_name", "b", "autotermination_minutes", "0"))
 	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.autotermination_minutes = '0'"))
 	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.autotermination_minutes IS NULL"))
 	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters"))
 
 	// Keys differing only in case are one field: DuckDB field names are case-insensitive.
-	appendEvents(t, db,
+	medalliontest.Append(t, db,
 		event("databrickssql", "executeAdhocQuery", "dataSourceId", "x"),
 		event("databrickssql", "executeFastQuery", "DataSourceId", "y"))
 	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(request_params.dataSourceId) FROM gold.databrickssql"))
@@ -64,7 +48,7 @@ func TestGoldViewsEvolveWithNewKeys(t *testing.T) {
 	require.EqualValues(t, 0, storetest.Count(t, db, "SELECT count(*) FROM silver.audit WHERE request_params['dataSourceId'] = 'y'"))
 
 	// A service name with unusual spelling gets a snake_case view.
-	appendEvents(t, db, event("unityCatalog", "getTable", "full_name_arg", "main.hr.salaries"))
+	medalliontest.Append(t, db, event("unityCatalog", "getTable", "full_name_arg", "main.hr.salaries"))
 	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.unity_catalog WHERE request_params.full_name_arg = 'main.hr.salaries'"))
 
 	// The Log Analytics face: every silver row is in exactly one Databricks view.
@@ -115,7 +99,7 @@ func TestSilverEventDateIsTheUTCDay(t *testing.T) {
 		ev.Time = tm
 		evs = append(evs, ev)
 	}
-	appendEvents(t, db, evs...)
+	medalliontest.Append(t, db, evs...)
 	rows, err := db.QueryContext(t.Context(), "SELECT strftime(event_date, '%Y-%m-%d'), event_date = CAST(event_time AS DATE) FROM silver.audit ORDER BY request_params['i']")
 	require.NoError(t, err)
 	defer rows.Close()

@@ -13,16 +13,41 @@ import (
 // out null members, as Azure writes it ({"statusCode":200}; errorMessage only on failures), so
 // Microsoft's `Response contains "error"` finds failures and not every row. The common shapes
 // are built directly; json_merge_patch (which drops null members) costs twice as much per row.
+//
+// Each view reads its native twin kql.<Table> (schema NativeSchema), which has the same rows and
+// columns plus the stored values behind the JSON: "__Identity.email" (a column per member of
+// Identity and Response, named by its JSON member) and "__RequestParams" (silver's map). The
+// KQL translator reads the twin, so that Identity.email is silver's user_identity.email and not
+// a JSON parse per row (query.Catalog); SQL users see the views without them.
 func EnsureViews(tx *store.Tx) error {
+	if err := tx.Exec("CREATE SCHEMA IF NOT EXISTS " + store.QuoteIdent(NativeSchema)); err != nil {
+		return fmt.Errorf("creating schema %s: %w", NativeSchema, err)
+	}
 	var mapped []string
 	for _, t := range laTables {
 		mapped = append(mapped, t.Services...)
-		if err := tx.Exec(laViewSQL(t.Table, "service_name IN ("+literals(t.Services)+")", t.NewIP)); err != nil {
-			return fmt.Errorf("creating view %s: %w", t.Table, err)
+		if err := ensureView(tx, t.Table, "service_name IN ("+literals(t.Services)+")", t.NewIP); err != nil {
+			return err
 		}
 	}
-	if err := tx.Exec(laViewSQL(workspaceLogsTable, "service_name NOT IN ("+literals(mapped)+")", true)); err != nil {
-		return fmt.Errorf("creating view %s: %w", workspaceLogsTable, err)
+	return ensureView(tx, workspaceLogsTable, "service_name NOT IN ("+literals(mapped)+")", true)
+}
+
+// NativeSchema holds the native twins of the Log Analytics views (query.NativeSchema).
+const NativeSchema = "kql"
+
+// nativeColumns are the twin's companion columns, which the views leave out: the stored values
+// behind each JSON member, and the request params map.
+const nativeColumns = `"__Identity.email", "__Identity.subjectName", "__RequestParams",
+	"__Response.statusCode", "__Response.errorMessage", "__Response.result"`
+
+func ensureView(tx *store.Tx, table, where string, newIP bool) error {
+	twin := store.QuoteIdent(NativeSchema) + "." + store.QuoteIdent(table)
+	if err := tx.Exec("CREATE OR REPLACE VIEW " + twin + " AS " + laViewSQL(table, where, newIP)); err != nil {
+		return fmt.Errorf("creating view %s: %w", twin, err)
+	}
+	if err := tx.Exec("CREATE OR REPLACE VIEW main." + store.QuoteIdent(table) + " AS SELECT * EXCLUDE (" + nativeColumns + ") FROM " + twin); err != nil {
+		return fmt.Errorf("creating view %s: %w", table, err)
 	}
 	return nil
 }
@@ -32,7 +57,7 @@ func laViewSQL(table, where string, newIP bool) string {
 	if newIP {
 		ip = "SourceIpAddress"
 	}
-	return `CREATE OR REPLACE VIEW main.` + store.QuoteIdent(table) + ` AS SELECT
+	return `SELECT
 	event_time AS TimeGenerated,
 	'Microsoft.Databricks/' || service_name || '/' || action_name AS OperationName,
 	version AS OperationVersion,
@@ -57,7 +82,13 @@ func laViewSQL(table, where string, newIP bool) string {
 	END AS Response,
 	workspace_id AS WorkspaceId,
 	'Azure' AS SourceSystem,
-	` + store.QuoteLiteral(table) + ` AS Type
+	` + store.QuoteLiteral(table) + ` AS Type,
+	user_identity.email AS "__Identity.email",
+	user_identity.subject_name AS "__Identity.subjectName",
+	request_params AS "__RequestParams",
+	response.status_code AS "__Response.statusCode",
+	response.error_message AS "__Response.errorMessage",
+	response.result AS "__Response.result"
 FROM silver.audit WHERE ` + where
 }
 

@@ -19,9 +19,26 @@ import (
 // database: main-schema tables and views by their own name
 // (DatabricksClusters), other schemas as schema.table (['silver.audit']),
 // temporary tables (--table) by their name.
+//
+// A main-schema view T may have a native twin, the view kql.T (NativeSchema):
+// the same rows and columns plus, for a JSON column X, the stored values
+// behind it: a column "__X" holding the value as a struct or map, or a column
+// "__X.k" per member k. KQL then reads T through its twin (Schema.Read), and a
+// property path on X (Identity.email) reads the stored field instead of
+// parsing the JSON of every row. The twin is not a table of its own, and its
+// __X columns are not columns of T. Struct and map columns are their own
+// backing.
 type Catalog struct {
 	tables map[string]kql.Schema
 }
+
+// NativeSchema is the schema of the native twins of main-schema views (see
+// Catalog).
+const NativeSchema = "kql"
+
+// nativePrefix starts the name of a twin's companion column: __Identity backs
+// Identity.
+const nativePrefix = "__"
 
 var _ kql.Catalog = (*Catalog)(nil)
 var _ kql.TableLister = (*Catalog)(nil)
@@ -54,21 +71,146 @@ func LoadCatalog(ctx context.Context, db *sql.DB) (*Catalog, error) {
 	}
 	defer rows.Close()
 	c := &Catalog{tables: map[string]kql.Schema{}}
+	twins := map[string]kql.Schema{}
 	for rows.Next() {
 		var dbName, schema, table, col, typ string
 		if err := rows.Scan(&dbName, &schema, &table, &col, &typ); err != nil {
 			return nil, fmt.Errorf("reading the catalog: %w", err)
 		}
+		tables := c.tables
 		name, path := schema+"."+table, []string{schema, table}
-		if schema == "main" {
+		switch schema {
+		case "main":
 			name, path = table, []string{table}
+		case NativeSchema:
+			tables, name = twins, table
 		}
-		s := c.tables[name]
+		s := tables[name]
 		s.Path = path
-		s.Columns = append(s.Columns, kql.Column{Name: col, Type: KQLType(typ), Native: typ})
-		c.tables[name] = s
+		s.Columns = append(s.Columns, kql.Column{Name: col, Type: KQLType(typ), Native: typ, Backing: backing(col, typ)})
+		tables[name] = s
 	}
-	return c, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for name, tw := range twins {
+		if s, ok := c.tables[name]; ok {
+			c.tables[name] = withTwin(s, tw)
+		}
+	}
+	return c, nil
+}
+
+// withTwin returns the schema of s read through its native twin tw, or s as it is when the
+// twin does not have s's columns.
+func withTwin(s, tw kql.Schema) kql.Schema {
+	out := kql.Schema{Path: s.Path, Read: tw.Path}
+	for _, c := range s.Columns {
+		i := tw.Index(c.Name)
+		if i < 0 || tw.Columns[i].Type != c.Type {
+			return s
+		}
+		c = tw.Columns[i]
+		if c.Type == kql.TypeDynamic && c.Backing == nil {
+			c.Backing = twinBacking(tw, c.Name)
+		}
+		out.Columns = append(out.Columns, c)
+	}
+	return out
+}
+
+// twinBacking returns the backing of column name in twin tw: its "__name" struct or map, or its
+// "__name.k" columns, or nil.
+func twinBacking(tw kql.Schema, name string) *kql.Backing {
+	if j := tw.Index(nativePrefix + name); j >= 0 {
+		return tw.Columns[j].Backing
+	}
+	var b kql.Backing
+	for _, c := range tw.Columns {
+		if k, ok := strings.CutPrefix(c.Name, nativePrefix+name+"."); ok && k != "" {
+			b.Fields = append(b.Fields, kql.Field{Name: k, Type: c.Type, Column: c.Name})
+		}
+	}
+	if len(b.Fields) == 0 {
+		return nil
+	}
+	return &b
+}
+
+// backing describes a struct or map column as its own backing, or returns nil.
+func backing(col, duck string) *kql.Backing {
+	inner, ok := typeArgs(duck, "MAP(")
+	if ok {
+		kv := splitTopLevel(inner)
+		if len(kv) != 2 || strings.ToUpper(strings.TrimSpace(kv[0])) != "VARCHAR" {
+			return nil
+		}
+		return &kql.Backing{Column: col, Native: duck, Map: true, Elem: KQLType(strings.TrimSpace(kv[1]))}
+	}
+	inner, ok = typeArgs(duck, "STRUCT(")
+	if !ok {
+		return nil
+	}
+	b := &kql.Backing{Column: col, Native: duck}
+	for _, f := range splitTopLevel(inner) {
+		name, typ, ok := fieldOf(strings.TrimSpace(f))
+		if !ok {
+			return nil
+		}
+		b.Fields = append(b.Fields, kql.Field{Name: name, Type: KQLType(typ)})
+	}
+	return b
+}
+
+// typeArgs returns what is between the parentheses of a DuckDB type such as MAP(VARCHAR, X).
+func typeArgs(duck, prefix string) (string, bool) {
+	if len(duck) < len(prefix) || !strings.EqualFold(duck[:len(prefix)], prefix) || !strings.HasSuffix(duck, ")") {
+		return "", false
+	}
+	return duck[len(prefix) : len(duck)-1], true
+}
+
+// splitTopLevel splits a type's arguments at the commas outside parentheses and quotes.
+func splitTopLevel(s string) []string {
+	var out []string
+	depth, quoted, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch ch := s[i]; {
+		case ch == '"':
+			quoted = !quoted
+		case quoted:
+		case ch == '(':
+			depth++
+		case ch == ')':
+			depth--
+		case ch == ',' && depth == 0:
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// fieldOf splits a struct field "name TYPE" or "\"quoted name\" TYPE".
+func fieldOf(f string) (name, typ string, ok bool) {
+	if !strings.HasPrefix(f, `"`) {
+		name, typ, ok = strings.Cut(f, " ")
+		return name, strings.TrimSpace(typ), ok && name != ""
+	}
+	var sb strings.Builder
+	for i := 1; i < len(f); i++ {
+		if f[i] != '"' {
+			sb.WriteByte(f[i])
+			continue
+		}
+		if i+1 < len(f) && f[i+1] == '"' {
+			sb.WriteByte('"')
+			i++
+			continue
+		}
+		return sb.String(), strings.TrimSpace(f[i+1:]), true
+	}
+	return "", "", false
 }
 
 // KQLType maps a DuckDB type name to the KQL type its values have in a query.

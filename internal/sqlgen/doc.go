@@ -14,4 +14,9 @@
 // order, ordering carried to the outermost SELECT, innerunique joins, union
 // null padding, nearest-rank percentiles, timespans as BIGINT ticks and
 // dynamic values as DuckDB JSON.
+//
+// Filters, sorts and property reads on stored columns read the stored value
+// where the answer is provably the same (native.go): time filters compare the
+// stored TIMESTAMPTZ so that zone maps prune, and Identity.email reads a struct
+// field (kql.Backing) instead of parsing JSON per row.
 package sqlgen

@@ -67,7 +67,7 @@ func DuckDB(p *kql.Plan) (sql string, args []any, err error) {
 	if r.ordered {
 		sb.WriteString(" ORDER BY " + ordCol)
 	}
-	return sb.String(), nil, nil
+	return e.fillSlots(sb.String()), nil, nil
 }
 
 // genError is a refusal raised while emitting; DuckDB returns it.
@@ -97,11 +97,14 @@ func colName(i int) string { return `"c` + strconv.Itoa(i) + `"` }
 type rel struct {
 	name    string
 	ordered bool
+	twins   map[int]twin // column index -> its stored value, as "x<i>" (see native.go)
 }
 
 type emitter struct {
-	ctes []string
-	n    int
+	ctes  []string
+	n     int
+	cur   rel    // the input that the expressions being rendered read
+	slots []slot // twin columns written as placeholders (see native.go)
 }
 
 func (e *emitter) add(body string, ordered bool) rel {
@@ -151,6 +154,8 @@ func selectList(exprs []string, ordered bool) string {
 }
 
 func (e *emitter) node(n kql.PlanNode) rel {
+	saved := e.cur
+	defer func() { e.cur = saved }()
 	switch x := n.(type) {
 	case *kql.Scan:
 		return e.scan(x)
@@ -160,44 +165,56 @@ func (e *emitter) node(n kql.PlanNode) rel {
 		return e.rangeNode(x)
 	case *kql.Filter:
 		in := e.node(x.In)
-		return e.add("SELECT * FROM "+in.name+" WHERE "+e.expr(x.Pred), in.ordered)
+		e.cur = in
+		return e.keep(e.add("SELECT * FROM "+in.name+" WHERE "+e.cond(x.Pred), in.ordered), in.twins)
 	case *kql.Project:
 		in := e.node(x.In)
+		e.cur = in
 		exprs := make([]string, len(x.Cols))
 		for i, c := range x.Cols {
 			exprs[i] = e.expr(c)
 		}
-		return e.add("SELECT "+selectList(exprs, in.ordered)+" FROM "+in.name, in.ordered)
+		return e.project(in, exprs, colRefs(x.Cols))
 	case *kql.Extend:
 		in := e.node(x.In)
+		e.cur = in
 		nin := len(x.In.Out().Columns)
 		exprs := make([]string, len(x.Schema.Columns))
+		from := make([]int, len(x.Schema.Columns))
 		for i := range exprs {
+			from[i] = -1
 			if i < nin {
 				exprs[i] = colName(i)
+				from[i] = i
 			}
 		}
+		refs := colRefs(x.Cols)
 		for i, c := range x.Cols {
 			exprs[x.Targets[i]] = e.expr(c)
+			from[x.Targets[i]] = refs[i]
 		}
-		return e.add("SELECT "+selectList(exprs, in.ordered)+" FROM "+in.name, in.ordered)
+		return e.project(in, exprs, from)
 	case *kql.Sort:
 		in := e.node(x.In)
+		e.cur = in
 		keys := e.orderBy(x.Keys)
-		return e.add("SELECT "+e.starExcept(x.In, in)+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM "+in.name, true)
+		cols, tw := e.starExcept(x.In, in)
+		return e.keep(e.add("SELECT "+cols+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM "+in.name, true), tw)
 	case *kql.Limit:
 		if s, ok := x.In.(*kql.Sort); ok {
 			in := e.node(s.In)
+			e.cur = in
 			keys := e.orderBy(s.Keys)
 			inner := "SELECT * FROM " + in.name + " ORDER BY " + keys + " LIMIT " + strconv.FormatInt(x.N, 10)
-			return e.add("SELECT "+e.starExcept(s.In, in)+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM ("+inner+")", true)
+			cols, tw := e.starExcept(s.In, in)
+			return e.keep(e.add("SELECT "+cols+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM ("+inner+")", true), tw)
 		}
 		in := e.node(x.In)
 		ord := ""
 		if in.ordered {
 			ord = " ORDER BY " + ordCol
 		}
-		return e.add("SELECT * FROM "+in.name+ord+" LIMIT "+strconv.FormatInt(x.N, 10), in.ordered)
+		return e.keep(e.add("SELECT * FROM "+in.name+ord+" LIMIT "+strconv.FormatInt(x.N, 10), in.ordered), in.twins)
 	case *kql.Aggregate:
 		return e.aggregate(x)
 	case *kql.Join:
@@ -211,17 +228,33 @@ func (e *emitter) node(n kql.PlanNode) rel {
 	return rel{}
 }
 
-// starExcept lists the input's data columns without the order column.
-func (e *emitter) starExcept(n kql.PlanNode, in rel) string {
+// keep gives r the twins of its input (r selects them with *).
+func (e *emitter) keep(r rel, twins map[int]twin) rel {
+	r.twins = twins
+	return r
+}
+
+// project adds a SELECT of exprs over in; from[j] is the input column that output j is, or -1,
+// so that such columns keep their twins.
+func (e *emitter) project(in rel, exprs []string, from []int) rel {
+	tw, srcs := map[int]twin{}, map[int][]string{}
+	passTwins(in, from, "", tw, srcs)
+	return e.keep(e.add("SELECT "+selectList(exprs, in.ordered)+e.twinCols(tw, srcs)+" FROM "+in.name, in.ordered), tw)
+}
+
+// starExcept lists the input's data columns and twins without the order column.
+func (e *emitter) starExcept(n kql.PlanNode, in rel) (string, map[int]twin) {
 	cols := n.Out().Columns
 	if len(cols) == 0 {
-		return "NULL AS \"__empty\""
+		return "NULL AS \"__empty\"", nil
 	}
 	parts := make([]string, len(cols))
 	for i := range cols {
 		parts[i] = colName(i)
 	}
-	return strings.Join(parts, ", ")
+	tw, srcs := map[int]twin{}, map[int][]string{}
+	passTwins(in, identity(len(cols)), "", tw, srcs)
+	return strings.Join(parts, ", ") + e.twinCols(tw, srcs), tw
 }
 
 func (e *emitter) orderBy(keys []kql.OrderKey) string {
@@ -235,7 +268,11 @@ func (e *emitter) orderBy(keys []kql.OrderKey) string {
 		if k.NullsFirst {
 			nulls = " NULLS FIRST"
 		}
-		parts[i] = e.expr(k.X) + dir + nulls
+		x := e.expr(k.X)
+		if t, i, ok := e.twinOf(k.X); ok && t.col.Type == kql.TypeDatetime {
+			x = read(t, i, 0) // the stored instant sorts as its UTC timestamp
+		}
+		parts[i] = x + dir + nulls
 	}
 	return strings.Join(parts, ", ")
 }
@@ -247,7 +284,11 @@ func (e *emitter) scan(s *kql.Scan) rel {
 		fail("table %s has no storage path", s.Table)
 	}
 	var exprs []string
-	for _, c := range s.Schema.Columns {
+	tw, srcs := map[int]twin{}, map[int][]string{}
+	for i, c := range s.Schema.Columns {
+		if parts := twinParts(c); len(parts) > 0 {
+			tw[i], srcs[i] = newTwin(c, make([][]*usage, len(parts))), parts
+		}
 		q := QuoteIdent(c.Name)
 		native := strings.ToUpper(c.Native)
 		var x string
@@ -260,8 +301,10 @@ func (e *emitter) scan(s *kql.Scan) rel {
 			}
 		case kql.TypeDatetime:
 			switch {
-			case strings.Contains(native, "WITH TIME ZONE") || native == "TIMESTAMPTZ":
-				x = "timezone('UTC', " + q + ")"
+			case isStoredTZ(native):
+				// The instant's UTC wall time; timezone('UTC', q) gives the same through ICU,
+				// 40 times slower.
+				x = "make_timestamp(epoch_us(" + q + "))"
 			default:
 				x = "CAST(" + q + " AS TIMESTAMP)"
 			}
@@ -282,11 +325,15 @@ func (e *emitter) scan(s *kql.Scan) rel {
 		}
 		exprs = append(exprs, x)
 	}
-	path := make([]string, len(s.Schema.Path))
-	for i, p := range s.Schema.Path {
+	from := s.Schema.Path
+	if len(s.Schema.Read) > 0 {
+		from = s.Schema.Read
+	}
+	path := make([]string, len(from))
+	for i, p := range from {
 		path[i] = QuoteIdent(p)
 	}
-	return e.add("SELECT "+selectList(exprs, false)+" FROM "+strings.Join(path, "."), false)
+	return e.keep(e.add("SELECT "+selectList(exprs, false)+e.twinCols(tw, srcs)+" FROM "+strings.Join(path, "."), false), tw)
 }
 
 func (e *emitter) values(v *kql.Values) rel {
@@ -347,6 +394,7 @@ func (e *emitter) rangeNode(r *kql.Range) rel {
 
 func (e *emitter) aggregate(a *kql.Aggregate) rel {
 	in := e.node(a.In)
+	e.cur = in
 	var exprs []string
 	var group []string
 	for i, k := range a.Keys {
@@ -470,19 +518,23 @@ func (e *emitter) join(j *kql.Join) rel {
 		}
 		return out
 	}
+	// The innerunique dedup selects * from the left, so it has the left's twins.
+	tw, srcs := map[int]twin{}, map[int][]string{}
 	switch j.Kind {
 	case kql.JoinLeftSemi, kql.JoinLeftAnti:
 		not := ""
 		if j.Kind == kql.JoinLeftAnti {
 			not = "NOT "
 		}
-		return e.add("SELECT "+selectList(side("l", nl), false)+" FROM "+lname+" l WHERE "+not+"EXISTS (SELECT 1 FROM "+r.name+" r WHERE "+on+")", false)
+		passTwins(l, identity(nl), "l.", tw, srcs)
+		return e.keep(e.add("SELECT "+selectList(side("l", nl), false)+e.twinCols(tw, srcs)+" FROM "+lname+" l WHERE "+not+"EXISTS (SELECT 1 FROM "+r.name+" r WHERE "+on+")", false), tw)
 	case kql.JoinRightSemi, kql.JoinRightAnti:
 		not := ""
 		if j.Kind == kql.JoinRightAnti {
 			not = "NOT "
 		}
-		return e.add("SELECT "+selectList(side("r", nr), false)+" FROM "+r.name+" r WHERE "+not+"EXISTS (SELECT 1 FROM "+lname+" l WHERE "+on+")", false)
+		passTwins(r, identity(nr), "r.", tw, srcs)
+		return e.keep(e.add("SELECT "+selectList(side("r", nr), false)+e.twinCols(tw, srcs)+" FROM "+r.name+" r WHERE "+not+"EXISTS (SELECT 1 FROM "+lname+" l WHERE "+on+")", false), tw)
 	}
 	kind := map[kql.JoinKind]string{
 		kql.JoinInnerUnique: "INNER JOIN", kql.JoinInner: "INNER JOIN", kql.JoinLeftOuter: "LEFT JOIN",
@@ -492,30 +544,69 @@ func (e *emitter) join(j *kql.Join) rel {
 		fail("join kind %s has no DuckDB translation", j.Kind)
 	}
 	cols := append(side("l", nl), side("r", nr)...)
-	return e.add("SELECT "+selectList(cols, false)+" FROM "+lname+" l "+kind+" "+r.name+" r ON "+on, false)
+	passTwins(l, identity(nl), "l.", tw, srcs)
+	rfrom := make([]int, nl+nr) // output j of the right side is its column j-nl
+	for j := range rfrom {
+		rfrom[j] = max(j-nl, -1)
+	}
+	passTwins(r, rfrom, "r.", tw, srcs)
+	return e.keep(e.add("SELECT "+selectList(cols, false)+e.twinCols(tw, srcs)+" FROM "+lname+" l "+kind+" "+r.name+" r ON "+on, false), tw)
 }
 
 func (e *emitter) union(u *kql.Union) rel {
 	var parts []string
 	out := u.Schema.Columns
+	off := 0
+	if u.WithSource {
+		off = 1
+	}
+	rels := make([]rel, len(u.Inputs))
 	for i, in := range u.Inputs {
-		r := e.node(in)
+		rels[i] = e.node(in)
+	}
+	// An output column keeps a twin when every input has one that holds the same.
+	tw := map[int]twin{}
+	for j := range out[off:] {
+		var ins []twin
+		for i, r := range rels {
+			m := u.Maps[i][j]
+			t, ok := r.twins[m]
+			if !ok || m < 0 || i > 0 && t.key() != ins[0].key() {
+				break
+			}
+			ins = append(ins, t)
+		}
+		if len(ins) == len(rels) {
+			from := make([][]*usage, len(ins[0].uses))
+			for _, t := range ins {
+				for p, u := range t.uses {
+					from[p] = append(from[p], u)
+				}
+			}
+			tw[j+off] = newTwin(ins[0].col, from)
+		}
+	}
+	for i, r := range rels {
 		var exprs []string
-		off := 0
 		if u.WithSource {
 			exprs = append(exprs, quoteString(u.Sources[i]))
-			off = 1
 		}
+		srcs := map[int][]string{}
 		for j, m := range u.Maps[i] {
 			if m < 0 {
 				exprs = append(exprs, "CAST(NULL AS "+sqlType(out[j+off].Type)+")")
 			} else {
 				exprs = append(exprs, colName(m))
 			}
+			if t, ok := tw[j+off]; ok {
+				for p := range t.uses {
+					srcs[j+off] = append(srcs[j+off], twinName(m, p))
+				}
+			}
 		}
-		parts = append(parts, "SELECT "+selectList(exprs, false)+" FROM "+r.name)
+		parts = append(parts, "SELECT "+selectList(exprs, false)+e.twinCols(tw, srcs)+" FROM "+r.name)
 	}
-	return e.add(strings.Join(parts, "\n  UNION ALL\n  "), false)
+	return e.keep(e.add(strings.Join(parts, "\n  UNION ALL\n  "), false), tw)
 }
 
 func (e *emitter) mvExpand(m *kql.MvExpand) rel {
@@ -544,8 +635,17 @@ func (e *emitter) mvExpand(m *kql.MvExpand) rel {
 			conv[c] = e.fromDynamic(colName(c), t)
 		}
 	}
-	r := e.add("SELECT "+selectList(raw, in.ordered)+" FROM "+in.name, in.ordered)
-	return e.add("SELECT "+selectList(conv, in.ordered)+" FROM "+r.name, in.ordered)
+	// The columns not expanded keep their twins.
+	from := identity(n)
+	for _, c := range m.Cols {
+		from[c] = -1
+	}
+	tw, srcs := map[int]twin{}, map[int][]string{}
+	passTwins(in, from, "", tw, srcs)
+	r := e.keep(e.add("SELECT "+selectList(raw, in.ordered)+e.twinCols(tw, srcs)+" FROM "+in.name, in.ordered), tw)
+	tw2, srcs2 := map[int]twin{}, map[int][]string{}
+	passTwins(r, identity(n), "", tw2, srcs2)
+	return e.keep(e.add("SELECT "+selectList(conv, in.ordered)+e.twinCols(tw2, srcs2)+" FROM "+r.name, in.ordered), tw2)
 }
 
 // constSQL renders a constant.

@@ -35,6 +35,9 @@ func (e *emitter) expr(s kql.Scalar) string {
 }
 
 func (e *emitter) inSet(x *kql.InSet) string {
+	if raw, set, ok := e.storedIn(x); ok {
+		return "coalesce(" + raw + " IN (" + set + "), FALSE)"
+	}
 	ci := strings.HasSuffix(x.Op, "~")
 	neg := strings.HasPrefix(x.Op, "!")
 	v := e.expr(x.X)
@@ -145,10 +148,19 @@ func (e *emitter) fn(f *kql.Func) string {
 	case "not":
 		return "(NOT " + a(0) + ")"
 	case "==":
+		if raw, ok := e.storedString(f.Args[0], f.Args[1]); ok {
+			return "coalesce(" + raw + " = " + a(1) + ", FALSE)"
+		}
+		if raw, ok := e.storedString(f.Args[1], f.Args[0]); ok {
+			return "coalesce(" + a(0) + " = " + raw + ", FALSE)"
+		}
 		return "coalesce(" + a(0) + " = " + a(1) + ", FALSE)"
 	case "!=":
 		return "coalesce(" + a(0) + " <> " + a(1) + ", TRUE)"
 	case "<", "<=", ">", ">=":
+		if l, r, ok := e.storedTime(f.Args[0], f.Args[1]); ok {
+			return "(" + l + " " + name + " " + r + ")"
+		}
 		return "(" + a(0) + " " + name + " " + a(1) + ")"
 	case "=~":
 		return "coalesce(lower(" + a(0) + ") = lower(" + a(1) + "), FALSE)"
@@ -186,10 +198,20 @@ func (e *emitter) fn(f *kql.Func) string {
 		return "(" + strings.Join(parts, sep) + ")"
 	case "matches regex":
 		return "coalesce(regexp_matches(" + a(0) + ", " + a(1) + "), FALSE)"
-	case "between":
-		return "(" + a(0) + " >= " + a(1) + " AND " + a(0) + " <= " + a(2) + ")"
-	case "!between":
-		return "(NOT (" + a(0) + " >= " + a(1) + " AND " + a(0) + " <= " + a(2) + "))"
+	case "between", "!between":
+		x, lo := a(0), a(1)
+		if l, r, ok := e.storedTime(f.Args[0], f.Args[1]); ok {
+			x, lo = l, r
+		}
+		x2, hi := a(0), a(2)
+		if l, r, ok := e.storedTime(f.Args[0], f.Args[2]); ok {
+			x2, hi = l, r
+		}
+		test := "(" + x + " >= " + lo + " AND " + x2 + " <= " + hi + ")"
+		if name == "!between" {
+			return "(NOT " + test + ")"
+		}
+		return test
 	case "neg":
 		return "(-" + a(0) + ")"
 	case "+", "-", "*", "/", "%":
@@ -199,8 +221,14 @@ func (e *emitter) fn(f *kql.Func) string {
 	case "cast":
 		return "CAST(" + a(0) + " AS " + sqlType(f.T) + ")"
 	case "tostring":
+		if raw, rt, ok := e.nativePath(f.Args[0]); ok {
+			return e.fromNative(raw, rt, kql.TypeString)
+		}
 		return e.toString(a(0), t(0))
 	case "toint", "tolong", "toreal", "tobool", "todatetime", "totimespan":
+		if raw, rt, ok := e.nativePath(f.Args[0]); ok {
+			return e.fromNative(raw, rt, f.T)
+		}
 		return e.convert(a(0), t(0), f.T)
 	case "todynamic":
 		switch t(0) {
@@ -335,6 +363,9 @@ func (e *emitter) fn(f *kql.Func) string {
 		return "CAST(CASE WHEN length(" + a(1) + ") = 0 THEN 0 ELSE len(list_filter(range(1, length(" + a(0) + ") - length(" + a(1) + ") + 2), " +
 			"lambda __i: substring(" + a(0) + ", __i, length(" + a(1) + ")) = " + a(1) + ")) END AS BIGINT)"
 	case "isempty", "isnotempty", "isnull", "isnotnull":
+		if raw, rt, ok := e.nativePath(f.Args[0]); ok {
+			return nativeEmpty(name, raw, rt)
+		}
 		var test string
 		switch t(0) {
 		case kql.TypeString:

@@ -73,8 +73,9 @@ func shadowSteps(ctx context.Context, hot string, shadow map[string]string) ([]s
 			return nil, fmt.Errorf("BUG: store: shadowed table %s does not exist", k)
 		}
 	}
-	// Views are defined again by their own text, so they read the shadows. Gold and the Log
-	// Analytics views read only tables, so one pass in name order is enough.
+	// Views are defined again by their own text, so they read the shadows. Gold and the native
+	// twins of the Log Analytics views (schema kql) read only tables, and the Log Analytics views
+	// (main) read the twins, so one pass in schema and name order is enough.
 	for _, v := range views {
 		steps = append(steps, step{"USE memory." + QuoteIdent(v.schema), ""}, step{v.sql, "defining view " + v.schema + "." + v.name})
 	}

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 	"golang.org/x/sync/semaphore"
@@ -75,6 +76,7 @@ type DB struct {
 	db     *sql.DB
 	conn   *duckdb.Connector
 	write  *semaphore.Weighted
+	gen    atomic.Uint64 // data-changing transactions committed (Generation)
 	log    *slog.Logger
 	path   string
 	closed bool

@@ -116,6 +116,25 @@ func TestLockedWritesButRefusesFilesAndSettings(t *testing.T) {
 	require.Equal(t, int64(1), n)
 }
 
+// TestGenerationCountsDataChanges: a committed write moves the generation; a rolled-back one
+// and one marked ChangesNoData do not.
+func TestGenerationCountsDataChanges(t *testing.T) {
+	db := storetest.Open(t)
+	g0 := db.Generation()
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("INSERT INTO meta.services VALUES ('jobs')") }))
+	require.Equal(t, g0+1, db.Generation())
+	require.Error(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		require.NoError(t, tx.Exec("INSERT INTO meta.services VALUES ('clusters')"))
+		return errors.New("boom")
+	}))
+	require.Equal(t, g0+1, db.Generation(), "a rollback changes nothing")
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		tx.ChangesNoData()
+		return tx.Exec("INSERT INTO meta.services VALUES ('accounts')")
+	}))
+	require.Equal(t, g0+1, db.Generation(), "bookkeeping marked ChangesNoData")
+}
+
 func TestBulkWriteRunsSingleThreadedAndRestoresThreads(t *testing.T) {
 	db, err := store.Open(t.Context(), store.Options{Dir: t.TempDir(), Threads: 3})
 	require.NoError(t, err)

@@ -19,10 +19,21 @@ type OrderedMap = duckdb.OrderedMap
 // Tx is one write transaction on the single writer connection. It is valid only inside the
 // function given to Write and must not be used from other goroutines.
 type Tx struct {
-	ctx  context.Context
-	conn driver.Conn
-	apps []*duckdb.Appender
+	ctx      context.Context
+	conn     driver.Conn
+	apps     []*duckdb.Appender
+	noChange bool
 }
+
+// Generation counts the transactions committed through Write since Open that may have changed
+// data (all but those marked with Tx.ChangesNoData). A reader that computed a result at
+// generation g knows that the data it read may have changed when Generation() != g; it must
+// read Generation before it starts reading. Safe for concurrent use.
+func (d *DB) Generation() uint64 { return d.gen.Load() }
+
+// ChangesNoData marks the transaction as one that writes only bookkeeping no cached read result
+// depends on (the API's query log): its commit leaves Generation as it is.
+func (tx *Tx) ChangesNoData() { tx.noChange = true }
 
 // Write runs fn in one transaction on the writer connection: it commits when fn returns nil and
 // rolls back otherwise. Writes are serialized: a second Write waits for the first.
@@ -59,6 +70,9 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 		t0 := time.Now()
 		if err := tx.Exec("COMMIT"); err != nil {
 			return fmt.Errorf("committing: %w", err)
+		}
+		if !tx.noChange {
+			d.gen.Add(1)
 		}
 		d.log.Debug("transaction committed", "commit", time.Since(t0), "total", time.Since(start))
 		return nil

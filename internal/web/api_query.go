@@ -75,11 +75,20 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request) error {
 
 // execute runs one API query, times it, counts it and records it in the query log.
 func (s *Server) execute(r *http.Request, kind, lang, text string, run func(ctx context.Context) (*query.Result, error)) (*query.Result, error) {
-	p := principalOf(r)
 	start := s.now()
 	t0 := time.Now()
 	res, err := run(r.Context())
-	d := time.Since(t0)
+	rows := -1
+	if err == nil {
+		rows = len(res.Rows)
+	}
+	return res, s.record(r, kind, lang, text, start, time.Since(t0), rows, err)
+}
+
+// record writes a query's entry in the query log and its duration metric, and returns its error
+// classified for the client (queryError). rows is ignored when err is set.
+func (s *Server) record(r *http.Request, kind, lang, text string, start time.Time, d time.Duration, rows int, err error) error {
+	p := principalOf(r)
 	e := logEntry{
 		At: start, Who: p.Name, Role: p.Role.String(), TokenID: p.TokenID, Kind: kind, Language: lang,
 		Query: text, Duration: d, RequestID: requestIDOf(r), RemoteAddr: r.RemoteAddr,
@@ -90,12 +99,12 @@ func (s *Server) execute(r *http.Request, kind, lang, text string, run func(ctx 
 		err = s.queryError(err)
 		e.Err = err.Error()
 	} else {
-		n := int64(len(res.Rows))
+		n := int64(rows)
 		e.Rows = &n
 	}
 	s.qlog.add(e)
 	s.metrics.queryDuration.WithLabelValues(kind, lang, outcome).Observe(d.Seconds())
-	return res, err
+	return err
 }
 
 // queryError classifies an error of a user query: the query's own faults are 4xx with their

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -111,17 +112,48 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 		}
 		text += "?" + strings.Join(parts, "&")
 	}
-	res, err := s.execute(r, "view", v.Language, text, func(ctx context.Context) (*query.Result, error) {
+	// The answer depends on the view, its arguments and, when pinned, the clock.
+	key := text
+	if pinned := r.URL.Query().Get("now"); pinned != "" {
+		key += "#now=" + now.UTC().Format(time.RFC3339Nano)
+	}
+	start, t0 := s.now(), time.Now()
+	ans, how, err := s.views.get(key, func() (*viewAnswer, error) {
+		// Requests that join this computation must not fail because the first one's client
+		// went away; the query timeout and the server's shutdown still end it.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		defer cancel()
+		defer context.AfterFunc(s.stopping, cancel)()
 		opts := query.Options{MaxRows: s.opts.MaxRows, Timeout: s.opts.QueryTimeout, Params: params}
+		var res *query.Result
+		var err error
 		if v.Language == "kql" {
-			return query.RunKQL(ctx, s.db.SQL(), v.Query, query.KQLOptions{Options: opts, Now: now})
+			res, err = query.RunKQL(ctx, s.db.SQL(), v.Query, query.KQLOptions{Options: opts, Now: now})
+		} else {
+			res, err = query.Run(ctx, s.db.SQL(), v.Query, opts)
 		}
-		return query.Run(ctx, s.db.SQL(), v.Query, opts)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		if err := query.Write(&buf, res, "json"); err != nil {
+			return nil, err
+		}
+		return &viewAnswer{body: buf.Bytes(), rows: len(res.Rows)}, nil
 	})
-	if err != nil {
+	s.metrics.viewCache.WithLabelValues(how).Inc()
+	rows := 0
+	if ans != nil {
+		rows = ans.rows
+	}
+	if err := s.record(r, "view", v.Language, text, start, time.Since(t0), rows, err); err != nil {
 		return err
 	}
-	return writeResult(w, res)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Result-Rows", strconv.Itoa(ans.rows))
+	w.Header().Set("X-Cache", how)
+	_, err = w.Write(ans.body)
+	return err
 }
 
 // typedParams converts the text arguments of a view to the values its parameters declare; they

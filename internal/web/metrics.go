@@ -15,6 +15,7 @@ type metrics struct {
 	requestDuration *prometheus.HistogramVec
 	queryDuration   *prometheus.HistogramVec
 	queryLogDropped prometheus.Counter
+	viewCache       *prometheus.CounterVec
 }
 
 func newMetrics(reg *prometheus.Registry) (*metrics, error) {
@@ -34,8 +35,11 @@ func newMetrics(reg *prometheus.Registry) (*metrics, error) {
 		queryLogDropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "auditlake_query_log_dropped_total", Help: "Query log entries dropped because the log writer fell behind.",
 		}),
+		viewCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "auditlake_view_cache_requests_total", Help: "Fixed-view requests by how the answer was obtained: hit (cached), shared (joined a computation in flight) or miss (computed).",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.queryDuration, m.queryLogDropped} {
+	for _, c := range []prometheus.Collector{m.requests, m.requestDuration, m.queryDuration, m.queryLogDropped, m.viewCache} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/store"
@@ -228,4 +229,64 @@ func randomHex(n int) string {
 		panic("BUG: crypto/rand failed: " + err.Error())
 	}
 	return hex.EncodeToString(b)
+}
+
+// tokenCache remembers, for a few seconds, which token a secret (by its hash) or a session's
+// token id belongs to, so that a dashboard's burst of requests does not cost one database
+// lookup each. Only valid tokens are remembered, and only until the next committed write
+// (store generation): a revoke is such a write, so a revoked token stops working at once.
+type tokenCache struct {
+	db    *store.DB
+	ttl   time.Duration
+	clock func() time.Time
+
+	mu sync.Mutex
+	m  map[string]cachedToken // "hash:<sha256>" or "id:<id>"
+}
+
+type cachedToken struct {
+	p   principal
+	at  time.Time
+	gen uint64
+}
+
+const tokenCacheSize = 10_000
+
+func newTokenCache(db *store.DB, ttl time.Duration) *tokenCache {
+	return &tokenCache{db: db, ttl: ttl, clock: time.Now, m: map[string]cachedToken{}}
+}
+
+// bySecret is lookupSecret through the cache.
+func (c *tokenCache) bySecret(ctx context.Context, secret string) (*principal, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) || len(secret) > 128 {
+		return nil, nil
+	}
+	return c.lookup(ctx, "hash:"+hashSecret(secret), func() (*principal, error) { return lookupSecret(ctx, c.db, secret) })
+}
+
+// byID is lookupTokenID through the cache.
+func (c *tokenCache) byID(ctx context.Context, id string) (*principal, error) {
+	return c.lookup(ctx, "id:"+id, func() (*principal, error) { return lookupTokenID(ctx, c.db, id) })
+}
+
+func (c *tokenCache) lookup(ctx context.Context, key string, load func() (*principal, error)) (*principal, error) {
+	now, gen := c.clock(), c.db.Generation()
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && e.gen == gen && now.Sub(e.at) < c.ttl {
+		p := e.p
+		return &p, nil
+	}
+	p, err := load()
+	if err != nil || p == nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if len(c.m) >= tokenCacheSize {
+		clear(c.m)
+	}
+	c.m[key] = cachedToken{p: *p, at: now, gen: gen}
+	c.mu.Unlock()
+	return p, nil
 }

@@ -55,6 +55,12 @@ type Options struct {
 	QueryTimeout time.Duration
 	// MaxRows caps the rows one API query returns. Default 100,000.
 	MaxRows int
+	// ViewCacheMinAge is how long an answer of a fixed view is served from the cache even when
+	// the data changed meanwhile: how far a dashboard may lag a steady ingest. Default 2s.
+	ViewCacheMinAge time.Duration
+	// ViewCacheMaxAge is how long an answer of a fixed view is served while the data has not
+	// changed (store generation). Default 1m; negative turns the cache off.
+	ViewCacheMaxAge time.Duration
 	// SessionTTL is how long a UI session lasts. Default 12h.
 	SessionTTL time.Duration
 	// ShutdownTimeout bounds the graceful shutdown in Run. Default 10s.
@@ -73,6 +79,12 @@ type Server struct {
 	sessions *sessions
 	rulesMu  sync.Mutex // serializes rule toggles (read, modify, apply)
 	qlog     *queryLog
+	views    *viewCache
+	tokens   *tokenCache
+	// stopping ends when Run begins its shutdown: it cancels the view computations that no
+	// single request owns (viewCache), so they do not hold the shutdown up.
+	stopping context.Context
+	stop     context.CancelFunc
 	metrics  *metrics
 	now      func() time.Time
 }
@@ -96,6 +108,12 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 100_000
+	}
+	if opts.ViewCacheMinAge <= 0 {
+		opts.ViewCacheMinAge = 2 * time.Second
+	}
+	if opts.ViewCacheMaxAge == 0 {
+		opts.ViewCacheMaxAge = time.Minute
 	}
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 12 * time.Hour
@@ -128,6 +146,9 @@ func New(opts Options) (*Server, error) {
 		sessions: newSessions(10_000), metrics: m, now: opts.Now,
 	}
 	s.qlog = newQueryLog(opts.DB, opts.Logger, m)
+	s.stopping, s.stop = context.WithCancel(context.Background())
+	s.tokens = newTokenCache(opts.DB, 5*time.Second)
+	s.views = newViewCache(opts.DB.Generation, opts.ViewCacheMinAge, opts.ViewCacheMaxAge, 1000)
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
@@ -161,6 +182,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		s.stop()
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
 		err = srv.Shutdown(sctx)
 		cancel()
@@ -316,7 +338,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 			return nil, unauthorized("the Authorization header must be \"Bearer <token>\"")
 		}
-		p, err := lookupSecret(r.Context(), s.db, strings.TrimSpace(secret))
+		p, err := s.tokens.bySecret(r.Context(), strings.TrimSpace(secret))
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +355,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if sess == nil {
 		return nil, nil
 	}
-	p, err := lookupTokenID(r.Context(), s.db, sess.tokenID)
+	p, err := s.tokens.byID(r.Context(), sess.tokenID)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,474 @@
+// Command serve load-tests auditlake serve: concurrent clients on the dashboard views the UI
+// calls, each with a viewer token, against a real server (app.Serve in a child process) on
+// seed-scale data, while the same server ingests delivery files that land in its watched folder
+// at a target rate. It prints requests/s, p50/p90/p99 latency, errors by status, the ingest
+// rate the server achieved (its auditlake_ingest_events_total), the CPU the server process used
+// (its process_cpu_seconds_total) and the load average. Run by hand, not in CI:
+//
+//	go run ./bench/serve                                  # 100 clients, 50 000 events/s, 30 s
+//	go run ./bench/serve -think 400ms                     # each client pauses 400 ms: about 250 requests/s
+//	go run ./bench/serve -clients 100 -rate 50000 -duration 60s -data /tmp/bs
+//	go run ./bench/serve -rate 0                          # queries only, no ingest
+//
+// The first run generates the seed scenario (-events-per-day, 3 workspaces, December 2019) into
+// -data and ingests it; later runs reuse it. The ingest feed is a pool of steady-scenario
+// delivery files generated once; during the run they are hard-linked into the watched folder
+// under new names (each a new file version), as many per second as -rate asks, and removed at
+// the end. Targets from issue 5: >= 200 requests/s, p99 <= 500 ms, no errors at 50 000 events/s.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/auditlake/auditlake/internal/app"
+	"github.com/auditlake/auditlake/internal/generate"
+)
+
+func main() {
+	var (
+		data     = flag.String("data", filepath.Join(os.TempDir(), "auditlake-bench-serve"), "data directory (kept and reused)")
+		perDay   = flag.Int("events-per-day", 2000, "seed scenario background events per workspace and weekday (the demo's default)")
+		clients  = flag.Int("clients", 100, "concurrent dashboard clients")
+		rate     = flag.Int("rate", 50000, "events per second delivered into the watched folder (0: no ingest)")
+		duration = flag.Duration("duration", 30*time.Second, "measured duration")
+		warmup   = flag.Duration("warmup", 20*time.Second, "load before the measurement starts (the built-in rules' first evaluation runs in it)")
+		interval = flag.Duration("interval", 200*time.Millisecond, "the server's poll interval of the watched folder")
+		think    = flag.Duration("think", 0, "pause of each client between its requests (0: as fast as the server answers)")
+		server   = flag.Bool("server", false, "internal: run app.Serve (the child process)")
+		source   = flag.String("source", "", "internal: the watched folder of the child")
+	)
+	flag.Parse()
+	if *server {
+		runServer(*data, *source, *interval)
+		return
+	}
+	log.SetFlags(0)
+	if err := run(*data, *perDay, *clients, *rate, *duration, *warmup, *interval, *think); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// runServer is the child: the real server on the data, watching source, until SIGTERM.
+func runServer(data, source string, interval time.Duration) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	lvl := slog.LevelWarn
+	if os.Getenv("BENCH_SERVE_LOG") == "info" {
+		lvl = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	err := app.Serve(ctx, app.Env{Data: data, Logger: logger}, app.ServeOptions{
+		Listen: "127.0.0.1:0", Sources: []string{source}, Interval: interval,
+		OnListen: func(addr string) { fmt.Println("addr", addr) },
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "serve:", err)
+		os.Exit(1)
+	}
+}
+
+func run(data string, perDay, clients, rate int, duration, warmup, interval, think time.Duration) error {
+	ctx := context.Background()
+	env := app.Env{Data: data}
+	seed := filepath.Join(data, "seed-source")
+	pool := filepath.Join(data, "feed-pool")
+	watched := filepath.Join(data, "watched")
+	if _, err := os.Stat(seed); err != nil {
+		log.Printf("generating the seed scenario (%d events per workspace and day) into %s", perDay, seed)
+		if _, err := generate.Run(ctx, generate.Options{Out: seed, Scenario: "seed", EventsPerDay: perDay, Seed: 7}); err != nil {
+			return err
+		}
+		sum, err := app.Ingest(ctx, env, app.IngestOptions{Source: seed})
+		if err != nil {
+			return err
+		}
+		log.Printf("ingested: %s", app.SummaryLine(sum))
+	}
+	poolFiles, err := feedPool(ctx, pool)
+	if err != nil {
+		return err
+	}
+	_ = os.RemoveAll(watched)
+	if err := os.MkdirAll(watched, 0o755); err != nil {
+		return err
+	}
+	defer os.RemoveAll(watched)
+	_, viewer, err := app.TokenCreate(ctx, env, "viewer", fmt.Sprintf("bench-%d", time.Now().UnixNano()))
+	if err != nil {
+		return err
+	}
+
+	// The server, in its own process, so that its CPU is its own.
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	child := exec.Command(self, "-server", "-data", data, "-source", watched, "-interval", interval.String())
+	child.Stderr = os.Stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := child.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = child.Process.Signal(syscall.SIGTERM)
+		_ = child.Wait()
+	}()
+	sc := bufio.NewScanner(out)
+	var base string
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "addr "); ok {
+			base = "http://" + a
+			break
+		}
+	}
+	if base == "" {
+		return errors.New("the server printed no address")
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConns: clients * 2, MaxIdleConnsPerHost: clients * 2}, Timeout: 60 * time.Second}
+
+	reqs, err := dashboardRequests(ctx, hc, base, viewer)
+	if err != nil {
+		return err
+	}
+	log.Printf("server %s (pid %d); %d distinct dashboard requests; %d clients; ingest %d events/s from %d pooled files",
+		base, child.Process.Pid, len(reqs), clients, rate, len(poolFiles))
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var delivered atomic.Int64
+	if rate > 0 {
+		wg.Go(func() { feed(runCtx, poolFiles, watched, rate, &delivered) })
+	}
+	var measuring atomic.Bool
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := map[string]int{}
+	slow := map[string]int{} // requests over 500 ms, by view
+	for c := range clients {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(c), 7))
+			for runCtx.Err() == nil {
+				u := reqs[rng.IntN(len(reqs))]
+				t0 := time.Now()
+				code, body, err := get(runCtx, hc, u, viewer)
+				d := time.Since(t0)
+				if runCtx.Err() != nil {
+					return
+				}
+				if !measuring.Load() {
+					continue
+				}
+				mu.Lock()
+				lat = append(lat, d)
+				if d > 500*time.Millisecond {
+					v, _, _ := strings.Cut(strings.TrimPrefix(u, base+"/api/v1/views/"), "?")
+					slow[v]++
+				}
+				if err != nil {
+					errs[err.Error()]++
+				} else if code != http.StatusOK {
+					k := "HTTP " + strconv.Itoa(code)
+					if errs[k] == 0 {
+						log.Printf("first %s: %s %.300s", k, u, body)
+					}
+					errs[k]++
+				}
+				mu.Unlock()
+				if think > 0 {
+					select {
+					case <-time.After(think):
+					case <-runCtx.Done():
+					}
+				}
+			}
+		})
+	}
+	time.Sleep(warmup)
+	m0, err := scrape(ctx, hc, base, viewer)
+	if err != nil {
+		return err
+	}
+	e0, err := events(ctx, hc, base, viewer)
+	if err != nil {
+		return err
+	}
+	d0 := delivered.Load()
+	load0 := loadavg()
+	measuring.Store(true)
+	t0 := time.Now()
+	time.Sleep(duration)
+	measuring.Store(false)
+	elapsed := time.Since(t0)
+	d1 := delivered.Load()
+	e1, err := events(ctx, hc, base, viewer)
+	if err != nil {
+		return err
+	}
+	m1, err := scrape(ctx, hc, base, viewer)
+	if err != nil {
+		return err
+	}
+	cancel()
+	wg.Wait()
+
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return lat[min(len(lat)-1, int(p*float64(len(lat))))]
+	}
+	nerr := 0
+	for _, n := range errs {
+		nerr += n
+	}
+	secs := elapsed.Seconds()
+	fmt.Printf("\n%d clients (pause %v), %v measured after %v warm-up, on %s\n", clients, think, elapsed.Round(time.Millisecond), warmup, data)
+	fmt.Printf("requests   %d  (%.1f/s)\n", len(lat), float64(len(lat))/secs)
+	fmt.Printf("latency    p50 %v  p90 %v  p99 %v  max %v\n", pct(.50).Round(time.Microsecond), pct(.90).Round(time.Microsecond), pct(.99).Round(time.Microsecond), pct(1).Round(time.Microsecond))
+	fmt.Printf("errors     %d", nerr)
+	for k, n := range errs {
+		fmt.Printf("  [%s: %d]", k, n)
+	}
+	fmt.Println()
+	if len(slow) > 0 {
+		fmt.Printf("over 500ms %v\n", slow)
+	}
+	fmt.Printf("view cache")
+	for _, k := range []string{"hit", "stale", "shared", "miss"} {
+		fmt.Printf("  %s %.0f", k, m1["auditlake_view_cache_requests_total:"+k]-m0["auditlake_view_cache_requests_total:"+k])
+	}
+	fmt.Println()
+	fmt.Printf("ingest     delivered %.0f events/s, committed %.0f events/s (target %d)\n",
+		float64(d1-d0)/secs, float64(e1-e0)/secs, rate)
+	fmt.Printf("server     CPU %.2f cores (process_cpu_seconds_total), RSS %.0f MB\n",
+		(m1["process_cpu_seconds_total"]-m0["process_cpu_seconds_total"])/secs, m1["process_resident_memory_bytes"]/1e6)
+	fmt.Printf("load avg   %s at start, %s at end (uptime; %d CPUs on this machine)\n", load0, loadavg(), numCPU())
+	return nil
+}
+
+// feedPool generates, once, the files the feed links into the watched folder: a day of the
+// steady scenario, about 300 000 events, dated on the seed's last day, so that their delivery
+// partitions are among those a poll lists (the ingester's look-back from the newest partition).
+func feedPool(ctx context.Context, dir string) ([]poolFile, error) {
+	if _, err := os.Stat(dir); err != nil {
+		log.Printf("generating the ingest feed into %s", dir)
+		if _, err := generate.Run(ctx, generate.Options{Out: dir + ".tmp", Scenario: "steady", Start: time.Date(2019, 12, 31, 0, 0, 0, 0, time.UTC), Days: 1, EventsPerDay: 100000, Seed: 11}); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(dir+".tmp", dir); err != nil {
+			return nil, err
+		}
+	}
+	var out []poolFile
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out = append(out, poolFile{path: p, rel: rel, events: int64(strings.Count(string(b), "\n"))})
+		return nil
+	})
+	if len(out) == 0 && err == nil {
+		err = fmt.Errorf("no files in %s", dir)
+	}
+	return out, err
+}
+
+type poolFile struct {
+	path, rel string
+	events    int64
+}
+
+// feed links pool files into dir, each under a new name in its delivery partition, at rate
+// events per second (checked every 100 ms), until ctx ends.
+func feed(ctx context.Context, pool []poolFile, dir string, rate int, delivered *atomic.Int64) {
+	start := time.Now()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var n int
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		want := int64(time.Since(start).Seconds() * float64(rate))
+		for delivered.Load() < want {
+			f := pool[n%len(pool)]
+			dst := filepath.Join(dir, filepath.Dir(f.rel), fmt.Sprintf("feed-%07d-%s", n, filepath.Base(f.rel)))
+			n++
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				log.Fatal(err)
+			}
+			if err := os.Link(f.path, dst); err != nil {
+				log.Fatal(err)
+			}
+			delivered.Add(f.events)
+		}
+	}
+}
+
+// dashboardRequests are the view requests the UI's dashboard pages make, with the default time
+// range (30 days back from the newest event) as the UI computes it.
+func dashboardRequests(ctx context.Context, hc *http.Client, base, token string) ([]string, error) {
+	var span struct{ Rows [][]any }
+	if err := getJSON(ctx, hc, base+"/api/v1/views/data_range", token, &span); err != nil {
+		return nil, err
+	}
+	newest, err := time.Parse(time.RFC3339Nano, fmt.Sprint(span.Rows[0][1]))
+	if err != nil {
+		return nil, fmt.Errorf("newest event %v: %w", span.Rows[0][1], err)
+	}
+	until := newest.UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	rng := url.Values{"since": {until.AddDate(0, 0, -30).Format(time.RFC3339)}, "until": {until.Format(time.RFC3339)}}.Encode()
+	var out []string
+	// Overview, Clusters (with the drill-down of 2019-12-28), Security, Jobs.
+	for _, v := range []string{"events_by_service", "failed_logins", "errors_by_service", "top_users", "cluster_creates_per_day",
+		"clusters_without_autotermination", "logins", "login_failures", "secret_reads", "denied_access", "admin_changes",
+		"out_of_hours_sensitive", "job_runs", "job_failures", "top_failing_jobs"} {
+		out = append(out, base+"/api/v1/views/"+v+"?"+rng)
+	}
+	for _, v := range []string{"ingest_health", "data_range", "cluster_creators_on_day?day=2019-12-28", "jobs_behind_creates?day=2019-12-28",
+		"job_creator?job_id=31303", "job_events?job_id=31303&" + rng} {
+		out = append(out, base+"/api/v1/views/"+v)
+	}
+	return out, nil
+}
+
+// get sends one request; the body is returned only for an error status.
+// events counts silver.audit through the data_range view; a unique pinned now makes the
+// server compute it rather than answer from its cache.
+func events(ctx context.Context, hc *http.Client, base, token string) (int64, error) {
+	var span struct{ Rows [][]any }
+	u := base + "/api/v1/views/data_range?now=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339Nano))
+	if err := getJSON(ctx, hc, u, token, &span); err != nil {
+		return 0, err
+	}
+	n, ok := span.Rows[0][2].(float64)
+	if !ok {
+		return 0, fmt.Errorf("data_range: events %v is not a number", span.Rows[0][2])
+	}
+	return int64(n), nil
+}
+
+func get(ctx context.Context, hc *http.Client, u, token string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, nil
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil, err
+}
+
+func getJSON(ctx context.Context, hc *http.Client, u, token string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// scrape reads the server's /metrics into name → value (series of one name summed).
+func scrape(ctx context.Context, hc *http.Client, base, token string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, rest, _ := strings.Cut(line, " ")
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			if r, ok := strings.CutPrefix(name[i:], `{result="`); ok {
+				out[name[:i]+":"+strings.TrimSuffix(r, `"}`)] += 0 // keyed by label below
+				if v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64); err == nil {
+					out[name[:i]+":"+strings.TrimSuffix(r, `"}`)] += v
+				}
+			}
+			name = name[:i]
+		}
+		if v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64); err == nil {
+			out[name] += v
+		}
+	}
+	return out, sc.Err()
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+func numCPU() int {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	return strings.Count(string(b), "processor\t:")
+}
