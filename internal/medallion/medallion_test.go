@@ -122,7 +122,7 @@ func TestSilverIdentityMetadata(t *testing.T) {
 	some.RunAs = sp(`sp "quoted" \ ünï`)
 	all := event("jobs", "runStart", "i", "c")
 	all.RunBy, all.RunAs, all.ActingResource = sp("ana@example.com"), sp("sp-1"), sp("apps/billing")
-	appendEvents(t, db, none, some, all)
+	medalliontest.Append(t, db, none, some, all)
 	rows, err := db.QueryContext(t.Context(), `SELECT identity_metadata IS NULL, coalesce(identity_metadata.run_by, '-'),
 		coalesce(identity_metadata.run_as, '-'), coalesce(identity_metadata.acting_resource, '-')
 		FROM silver.audit ORDER BY request_params['i']`)
