@@ -330,7 +330,8 @@ func feed(ctx context.Context, pool []poolFile, dir string, rate int, delivered 
 		want := int64(time.Since(start).Seconds() * float64(rate))
 		for delivered.Load() < want {
 			f := pool[n%len(pool)]
-			dst := filepath.Join(dir, filepath.Dir(f.rel), fmt.Sprintf("feed-%07d-%s", n, filepath.Base(f.rel)))
+			// The run's start in the name: a file of an earlier run is in the ledger already.
+			dst := filepath.Join(dir, filepath.Dir(f.rel), fmt.Sprintf("feed-%d-%07d-%s", start.Unix(), n, filepath.Base(f.rel)))
 			n++
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 				log.Fatal(err)

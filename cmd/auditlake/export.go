@@ -26,6 +26,9 @@ CREATE TABLE ... USING DELTA LOCATION '<DEST>/silver/audit' (see the README).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := app.Export(cmd.Context(), g.env(), o)
+			if err != nil && len(res.Tables) == 0 {
+				return err // nothing was exported: no empty table
+			}
 			out := cmd.OutOrStdout()
 			w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "table\tversion\tfiles added\tfiles removed\trows\tbytes")

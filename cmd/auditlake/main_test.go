@@ -49,6 +49,12 @@ func TestCommandsFromGenerateToCheck(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, out, "replayed")
 
+	out, err = run(t, "cluster", "--data", data)
+	require.NoError(t, err)
+	require.Regexp(t, `^rewrote \d+ silver rows in [\d.]+ s\n$`, out)
+	out, err = run(t, "check", "--data", data)
+	require.NoError(t, err, out)
+
 	// Plant an inconsistency: check prints it and fails (exit status 1 in main).
 	db, err := store.Open(t.Context(), store.Options{Dir: data})
 	require.NoError(t, err)

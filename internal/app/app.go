@@ -196,6 +196,17 @@ func Replay(ctx context.Context, env Env) (medallion.ReplayStats, error) {
 	return medallion.Replay(ctx, db)
 }
 
+// Cluster rewrites silver.audit in the order that lets queries skip what they do not read
+// (medallion.Cluster).
+func Cluster(ctx context.Context, env Env) (medallion.ClusterStats, error) {
+	db, err := env.open(ctx, false)
+	if err != nil {
+		return medallion.ClusterStats{}, err
+	}
+	defer db.Close()
+	return medallion.Cluster(ctx, db)
+}
+
 // ErrCheckFailed is returned by Check when an invariant does not hold.
 var ErrCheckFailed = errors.New("check: invariants violated")
 

@@ -66,6 +66,8 @@ type ServerInfo struct {
 	PID       int       `json:"pid"`
 	Addr      string    `json:"addr"`
 	StartedAt time.Time `json:"started_at"`
+	// Export is the destination of the server's continuous export ("" without one).
+	Export string `json:"export,omitempty"`
 }
 
 const serverInfoFile = "serve.json"
@@ -150,7 +152,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
 	}
 	addr := ln.Addr().String()
-	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC()}
+	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC(), Export: exportCfg.To}
 	if b, err := json.Marshal(info); err == nil {
 		_ = os.WriteFile(filepath.Join(env.Data, serverInfoFile), b, 0o644)
 		defer os.Remove(filepath.Join(env.Data, serverInfoFile))

@@ -74,6 +74,13 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	require.ErrorContains(t, err, "nope", "the server's error comes back")
 	err = app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT 1", Format: "csv", Token: "alk_wrong"}, &out)
 	require.ErrorContains(t, err, "not valid")
+	// An export cannot run beside the server; the error says how to get one.
+	lake := filepath.Join(t.TempDir(), "lake")
+	_, err = app.Export(t.Context(), env, app.ExportOptions{To: lake})
+	require.ErrorContains(t, err, "holds the database, so export cannot write it")
+	require.ErrorContains(t, err, "export:\n    to: "+lake)
+	require.ErrorContains(t, err, "stop the server")
+	require.Equal(t, 1, strings.Count(err.Error(), "auditlake serve (PID"), "one hint, not two")
 
 	// The first poll runs at start; wait for it through the status endpoint (each request
 	// blocks on the answer, no sleeping).

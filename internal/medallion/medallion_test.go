@@ -1,6 +1,8 @@
 package medallion_test
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,48 @@ func TestSilverIdentityMetadata(t *testing.T) {
 		{false, "-", `sp "quoted" \ ünï`, "-"},
 		{false, "ana@example.com", "sp-1", "apps/billing"},
 	}, got)
+}
+
+func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
+	db := storetest.Open(t)
+	at := func(ev auditlog.Event, h int) auditlog.Event {
+		ev.Time = time.Date(2019, 12, 28, h, 0, 0, 0, time.UTC)
+		ev.EventID += "-" + strconv.Itoa(h)
+		return ev
+	}
+	medalliontest.Append(t, db, at(event("jobs", "runFailed"), 5), at(event("clusters", "create", "cluster_name", "a"), 9),
+		at(event("accounts", "login", "user", "eve@example.com"), 1))
+	medalliontest.Append(t, db, at(event("clusters", "delete"), 2), at(event("jobs", "runSucceeded"), 3),
+		at(event("secrets", "getSecret", "scope", "s"), 7), at(event("clusters", "create", "cluster_name", "b"), 4))
+	before := func() []string {
+		var out []string
+		rows, err := db.QueryContext(t.Context(), `SELECT service_name || ' ' || strftime(event_time, '%H') || ' ' || event_id || ' ' || coalesce(to_json(request_params), '')
+			FROM silver.audit ORDER BY rowid`)
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var s string
+			require.NoError(t, rows.Scan(&s))
+			out = append(out, s)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	rowsBefore := before()
+	st, err := medallion.Cluster(t.Context(), db)
+	require.NoError(t, err)
+	require.EqualValues(t, 7, st.Rows)
+	rowsAfter := before()
+	require.ElementsMatch(t, rowsBefore, rowsAfter, "the same rows")
+	require.True(t, slices.IsSorted(rowsAfter), "in service, time order: %v", rowsAfter)
+	require.NotEqual(t, rowsBefore, rowsAfter)
+
+	require.EqualValues(t, 3, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters"))
+	require.EqualValues(t, 1, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters WHERE request_params.cluster_name = 'b'"))
+	require.EqualValues(t, 2, storetest.Count(t, db, `SELECT count(*) FROM DatabricksJobs`))
+
+	// A second run finds the order made and changes nothing.
+	_, err = medallion.Cluster(t.Context(), db)
+	require.NoError(t, err)
+	require.Equal(t, rowsAfter, before())
 }
