@@ -63,7 +63,7 @@ func (s *Server) runQuery(w http.ResponseWriter, r *http.Request) error {
 			if now.IsZero() {
 				now = s.now()
 			}
-			return query.RunKQL(ctx, s.db.SQL(), req.Query, query.KQLOptions{Options: opts, Now: now})
+			return query.RunKQL(ctx, s.db.SQL(), req.Query, query.KQLOptions{Options: opts, Now: now, Catalog: &s.catalog})
 		}
 		return query.RunSQL(ctx, s.db.SQL(), req.Query, query.SQLOptions{Options: opts, Dialect: dialect, Now: now})
 	})

@@ -128,7 +128,7 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 		var res *query.Result
 		var err error
 		if v.Language == "kql" {
-			res, err = query.RunKQL(ctx, s.db.SQL(), v.Query, query.KQLOptions{Options: opts, Now: now})
+			res, err = query.RunKQL(ctx, s.db.SQL(), v.Query, query.KQLOptions{Options: opts, Now: now, Catalog: &s.catalog})
 		} else {
 			res, err = query.Run(ctx, s.db.SQL(), v.Query, opts)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/auditlake/auditlake/internal/notify"
+	"github.com/auditlake/auditlake/internal/query"
 	"github.com/auditlake/auditlake/internal/rules"
 	"github.com/auditlake/auditlake/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,6 +82,7 @@ type Server struct {
 	qlog     *queryLog
 	views    *viewCache
 	tokens   *tokenCache
+	catalog  query.CatalogCache // the KQL catalog, kept between queries
 	// stopping ends when Run begins its shutdown: it cancels the view computations that no
 	// single request owns (viewCache), so they do not hold the shutdown up.
 	stopping context.Context
