@@ -1,9 +1,15 @@
-// Command sources benchmarks ingestion from an S3 bucket (an in-process S3 server): how long a
-// poll takes once the bucket holds many objects (only recent partitions are listed), and how
-// long an uploaded object takes to become a row in silver.audit with a 1 s poll interval.
+// Command sources benchmarks ingestion from its two kinds of source, in one run:
 //
-//	go run ./bench/sources                    # 100 000 objects, 20 latency trials
-//	go run ./bench/sources -objects 20000
+//   - an S3 bucket (an in-process S3 server, gofakes3) holding a year of delivery: how long a
+//     poll takes once the first run has ingested everything (the steady state: only recent
+//     partitions are listed), how long the periodic full listing takes, and how long an
+//     uploaded object takes to become a row in silver.audit with a 1 s poll interval;
+//
+//   - a Kafka topic (franz-go's in-process kfake cluster, the real protocol on loopback): how
+//     long a produced message takes to become a row in silver.audit.
+//
+//     go run ./bench/sources                    # 100 000 objects, 20 trials each
+//     go run ./bench/sources -objects 20000 -trials 30 -cpuprofile polls.prof
 //
 // Not run in CI.
 package main
@@ -14,6 +20,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -21,6 +28,8 @@ import (
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/source/sourcetest"
 	"github.com/auditlake/auditlake/internal/store"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 func line(n int, t time.Time) []byte {
@@ -30,23 +39,11 @@ func line(n int, t time.Time) []byte {
 
 func main() {
 	objects := flag.Int("objects", 100_000, "objects in the bucket before polling")
-	trials := flag.Int("trials", 20, "latency trials")
+	polls := flag.Int("polls", 7, "steady-state polls timed")
+	trials := flag.Int("trials", 20, "latency trials per source kind")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the steady-state polls to this file")
 	flag.Parse()
 	ctx := context.Background()
-	const bucket = "audit-logs"
-	s3, err := sourcetest.StartS3(bucket)
-	must(err)
-	defer s3.Close()
-
-	// objects spread over 10 workspaces and 365 days, as a year of delivery looks.
-	end := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
-	start := time.Now()
-	for i := 0; i < *objects; i++ {
-		day := end.AddDate(0, 0, -(i % 365))
-		key := fmt.Sprintf("logs/workspaceId=%d/date=%s/auditlogs_%08d.json", 1000+i%10, day.Format(time.DateOnly), i)
-		must(s3.Put(bucket, key, line(i, day.Add(time.Hour))))
-	}
-	fmt.Printf("put %d objects in %.1f s\n", *objects, time.Since(start).Seconds())
 
 	dir, err := os.MkdirTemp("", "auditlake-bench-sources-")
 	must(err)
@@ -54,8 +51,33 @@ func main() {
 	db, err := store.Open(ctx, store.Options{Dir: dir})
 	must(err)
 	defer db.Close()
-	src, err := source.Open(ctx, "s3://"+bucket+"/logs?"+s3.Query)
+
+	bucketPolls(ctx, db, *objects, *polls, *trials, *cpuprofile)
+	streamLatency(ctx, db, *trials)
+}
+
+// bucketPolls fills a bucket with a year of delivery, ingests it, times steady-state polls
+// and a full listing, then the upload-to-silver latency.
+func bucketPolls(ctx context.Context, db *store.DB, objects, polls, trials int, cpuprofile string) {
+	const bucket = "audit-logs"
+	s3, err := sourcetest.StartS3(bucket)
 	must(err)
+	defer s3.Close()
+
+	// 10 workspaces × 365 days, a few objects per workspace and day, as a year of delivery looks.
+	end := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	start := time.Now()
+	for i := range objects {
+		day := end.AddDate(0, 0, -(i/10)%365)
+		key := fmt.Sprintf("logs/workspaceId=%d/date=%s/auditlogs_%08d.json", 1000+i%10, day.Format(time.DateOnly), i)
+		must(s3.Put(bucket, key, line(i, day.Add(time.Hour))))
+	}
+	fmt.Printf("S3 bucket: put %d objects (10 workspaces x 365 days) in %.1f s\n", objects, time.Since(start).Seconds())
+
+	uri := "s3://" + bucket + "/logs?" + s3.Query
+	src, err := source.Open(ctx, uri)
+	must(err)
+	defer src.Close()
 	in, err := ingest.New(ingest.Options{DB: db, Source: src})
 	must(err)
 
@@ -63,49 +85,124 @@ func main() {
 	sum, err := in.Once(ctx)
 	must(err)
 	fmt.Printf("first run (full listing, ingests everything): %d objects, %d rows in %.1f s\n", sum.Objects, sum.Records, time.Since(start).Seconds())
-	var polls []float64
-	for i := 0; i < 5; i++ {
+
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		must(err)
+		must(pprof.StartCPUProfile(f))
+	}
+	var took []float64
+	for range polls {
 		start = time.Now()
 		sum, err = in.Once(ctx)
 		must(err)
-		polls = append(polls, time.Since(start).Seconds())
+		took = append(took, time.Since(start).Seconds())
 	}
-	fmt.Printf("poll after the first (lists %d recent objects of %d): median %.3f s (target < 1 s)\n", sum.Objects, *objects, median(polls))
+	if cpuprofile != "" {
+		pprof.StopCPUProfile()
+	}
+	fmt.Printf("steady-state poll (lists %d recent objects of %d), %d polls: median %.3f s, max %.3f s (target < 1 s)\n",
+		sum.Objects, objects, polls, median(took), maxOf(took))
 
-	// Latency: a watcher polls every second; each trial uploads one object to today's partition
-	// and waits until its row is in silver.audit.
+	// The periodic full listing: a second ingester of the same source has not listed it yet.
+	full, err := ingest.New(ingest.Options{DB: db, Source: src})
+	must(err)
+	took = took[:0]
+	for range 3 {
+		start = time.Now()
+		sum, err = full.Once(ctx)
+		must(err)
+		took = append(took, time.Since(start).Seconds())
+		full, err = ingest.New(ingest.Options{DB: db, Source: src})
+		must(err)
+	}
+	fmt.Printf("full-listing poll (ledger load + %d objects listed, nothing new), 3 polls: median %.3f s\n", sum.Objects, median(took))
+
+	// Latency: a watcher polls every second; each trial uploads one object to the newest
+	// partition and waits until its row is in silver.audit.
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- in.Watch(wctx, time.Second, nil) }()
-	var lat []float64
-	for i := 0; i < *trials; i++ {
+	lat := make([]float64, 0, trials)
+	for i := range trials {
 		n := 10_000_000 + i
 		key := fmt.Sprintf("logs/workspaceId=1000/date=%s/auditlogs_new_%d.json", end.Format(time.DateOnly), n)
 		put := time.Now()
 		must(s3.Put(bucket, key, line(n, end.Add(2*time.Hour))))
-		for {
-			var c int
-			must(db.QueryRowContext(ctx, "SELECT count(*) FROM silver.audit WHERE request_id = ?", fmt.Sprintf("bench-%d", n)).Scan(&c))
-			if c == 1 {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitRow(ctx, db, n)
 		lat = append(lat, time.Since(put).Seconds())
-		// Uploads land at random moments relative to the poll tick.
+		// Uploads land at spread-out moments relative to the poll tick.
 		time.Sleep(time.Duration(137*(i+1)%1000) * time.Millisecond)
 	}
 	cancel()
 	must(<-done)
-	sort.Float64s(lat)
-	fmt.Printf("upload -> row in silver.audit, %d trials, 1 s polling: median %.2f s, p90 %.2f s, max %.2f s (target median <= 2 s)\n",
-		len(lat), median(lat), lat[len(lat)*9/10], lat[len(lat)-1])
+	report("S3 upload -> row in silver.audit, 1 s polling", lat)
+}
+
+// streamLatency produces one message at a time to a Kafka topic that a stream ingester
+// reads, and times each until its row is in silver.audit.
+func streamLatency(ctx context.Context, db *store.DB, trials int) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "audit"))
+	must(err)
+	defer c.Close()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	must(err)
+	defer prod.Close()
+	st, err := source.OpenStream(ctx, "kafka://"+c.ListenAddrs()[0]+"/audit?group=bench", source.StreamOptions{})
+	must(err)
+	defer st.Close()
+	si, err := ingest.NewStream(ingest.StreamOptions{DB: db, Stream: st})
+	must(err)
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- si.Run(sctx) }()
+	lat := make([]float64, 0, trials)
+	day := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
+	for i := range trials {
+		n := 20_000_000 + i
+		produced := time.Now()
+		must(prod.ProduceSync(ctx, &kgo.Record{Topic: "audit", Value: line(n, day)}).FirstErr())
+		waitRow(ctx, db, n)
+		lat = append(lat, time.Since(produced).Seconds())
+		time.Sleep(time.Duration(137*(i+1)%1000) * time.Millisecond)
+	}
+	cancel()
+	must(<-done)
+	report("Kafka produce -> row in silver.audit (kfake)", lat)
+}
+
+// waitRow waits until the row of record n is in silver.audit.
+func waitRow(ctx context.Context, db *store.DB, n int) {
+	id := fmt.Sprintf("bench-%d", n)
+	for {
+		var c int
+		must(db.QueryRowContext(ctx, "SELECT count(*) FROM silver.audit WHERE request_id = ?", id).Scan(&c))
+		if c == 1 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func report(what string, lat []float64) {
+	s := append([]float64(nil), lat...)
+	sort.Float64s(s)
+	fmt.Printf("%s, %d trials: median %.2f s, p90 %.2f s, max %.2f s (target median <= 2 s)\n",
+		what, len(s), median(s), s[len(s)*9/10], s[len(s)-1])
 }
 
 func median(v []float64) float64 {
 	c := append([]float64(nil), v...)
 	sort.Float64s(c)
 	return c[len(c)/2]
+}
+
+func maxOf(v []float64) float64 {
+	m := v[0]
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
 }
 
 func must(err error) {

@@ -219,6 +219,10 @@ type sourceSpec struct {
 	Name     string
 	URL      string
 	Interval time.Duration
+	// Lookback and FullScanEvery configure bucket polls (config.Source); FullScanEvery 0
+	// makes every poll a full listing.
+	Lookback      time.Duration
+	FullScanEvery time.Duration
 }
 
 // loadServeConfig reads and validates the config file (when given) and merges the --source
@@ -240,7 +244,8 @@ func loadServeConfig(ctx context.Context, o ServeOptions) (serveConfig, error) {
 	cfg.file = f
 	for _, s := range f.Sources {
 		urls[s.URL] = true
-		cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval})
+		cfg.sources = append(cfg.sources, sourceSpec{Name: s.Name, URL: s.URL, Interval: s.Interval,
+			Lookback: s.Lookback, FullScanEvery: s.FullScanEvery})
 	}
 	for i, u := range o.Sources {
 		switch {
@@ -250,7 +255,8 @@ func loadServeConfig(ctx context.Context, o ServeOptions) (serveConfig, error) {
 			errs = append(errs, fmt.Errorf("--source %s is given twice (or also in the config file)", u))
 		default:
 			urls[u] = true
-			cfg.sources = append(cfg.sources, sourceSpec{Name: fmt.Sprintf("flag-%d", i+1), URL: u, Interval: o.Interval})
+			cfg.sources = append(cfg.sources, sourceSpec{Name: fmt.Sprintf("flag-%d", i+1), URL: u, Interval: o.Interval,
+				Lookback: config.DefaultSourceLookback, FullScanEvery: config.DefaultSourceFullScanEvery})
 		}
 	}
 	return cfg, errors.Join(errs...)
@@ -553,6 +559,7 @@ func (l *ingestLoop) status() []web.SourceStatus {
 func (l *ingestLoop) run(ctx context.Context) error {
 	next := map[string]time.Time{}
 	cached := map[string]*ingest.Ingester{}
+	cachedSpec := map[string]sourceSpec{} // what each cached Ingester was built from
 	stopped := map[string]bool{}
 	var buckets []*source.Bucket
 	defer func() {
@@ -574,15 +581,23 @@ func (l *ingestLoop) run(ctx context.Context) error {
 			}
 			if due := next[s.URL]; !due.After(now) {
 				in, err := cached[s.URL], error(nil)
+				if c := cachedSpec[s.URL]; in != nil && (c.Name != s.Name || c.Lookback != s.Lookback || c.FullScanEvery != s.FullScanEvery) {
+					in = nil // reloaded with other settings: a new Ingester (it reloads its ledger)
+				}
 				if in == nil {
 					var b *source.Bucket
 					b, err = source.Open(ctx, s.URL)
 					if err == nil {
 						buckets = append(buckets, b)
-						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Name: s.Name, Logger: l.log.With("source", s.Name), Metrics: l.metrics})
+						full := s.FullScanEvery
+						if full == 0 {
+							full = -1 // every poll
+						}
+						in, err = ingest.New(ingest.Options{DB: l.db, Source: b, Name: s.Name, Logger: l.log.With("source", s.Name), Metrics: l.metrics,
+							Lookback: s.Lookback, FullScanEvery: full})
 					}
 					if err == nil {
-						cached[s.URL] = in
+						cached[s.URL], cachedSpec[s.URL] = in, s
 					}
 				}
 				var sum ingest.Summary

@@ -59,15 +59,27 @@ const DefaultExportInterval = 5 * time.Minute
 //	  - name: prod-delivery                  # unique; shown in the ingestion status
 //	    url: s3://audit-logs/delivery?region=eu-west-1   # or a folder, file://, gs://, azblob://
 //	    interval: 30s                        # poll interval, 1s to 24h; default 30s
+//	    lookback: 72h                        # bucket polls list date partitions this far back, 24h to 8760h; default 72h
+//	    full_scan_every: 1h                  # how often a poll lists every partition, 0s (each poll) to 168h; default 1h
+//
+// Between full scans a bucket poll lists only the date partitions from lookback before the
+// newest one ingested, so a poll stays fast in a bucket holding years of logs; a file written
+// into an older partition is found by the next full scan, at most full_scan_every later.
 type Source struct {
-	Name     string
-	URL      string
-	Interval time.Duration
-	Pos      Pos
+	Name          string
+	URL           string
+	Interval      time.Duration
+	Lookback      time.Duration
+	FullScanEvery time.Duration // 0: every poll lists everything
+	Pos           Pos
 }
 
-// DefaultSourceInterval is a source's poll interval when the file gives none.
-const DefaultSourceInterval = 30 * time.Second
+// Defaults of a source's fields the file does not give.
+const (
+	DefaultSourceInterval      = 30 * time.Second
+	DefaultSourceLookback      = 72 * time.Hour
+	DefaultSourceFullScanEvery = time.Hour
+)
 
 // Rules is the rules section.
 type Rules struct {
@@ -346,7 +358,8 @@ func (p *parser) parseSources(kv Pair, c *Config) {
 			p.Errorf(n.Line, "each source must be a mapping with name, url and interval")
 			continue
 		}
-		src := Source{Interval: DefaultSourceInterval, Pos: Pos{p.file, n.Line}}
+		src := Source{Interval: DefaultSourceInterval, Lookback: DefaultSourceLookback,
+			FullScanEvery: DefaultSourceFullScanEvery, Pos: Pos{p.file, n.Line}}
 		ok := true
 		for _, e := range p.Pairs(n, "a source") {
 			switch e.Key.Value {
@@ -365,22 +378,16 @@ func (p *parser) parseSources(kv Pair, c *Config) {
 				}
 				src.URL, ok = v, ok && good
 			case "interval":
-				v, good := p.String(e)
-				if good {
-					d, err := time.ParseDuration(v)
-					switch {
-					case err != nil:
-						p.Errorf(e.Val.Line, "source interval %q: want a duration such as 30s or 5m", v)
-						good = false
-					case d < time.Second || d > 24*time.Hour:
-						p.Errorf(e.Val.Line, "source interval %s: must be from 1s to 24h", v)
-						good = false
-					}
-					src.Interval = d
-				}
-				ok = ok && good
+				d, good := p.duration(e, "source interval", "30s or 5m", time.Second, "1s", 24*time.Hour, "24h")
+				src.Interval, ok = d, ok && good
+			case "lookback":
+				d, good := p.duration(e, "source lookback", "72h", 24*time.Hour, "24h", 8760*time.Hour, "8760h")
+				src.Lookback, ok = d, ok && good
+			case "full_scan_every":
+				d, good := p.duration(e, "source full_scan_every", "1h or 0s", 0, "0s", 168*time.Hour, "168h")
+				src.FullScanEvery, ok = d, ok && good
 			default:
-				p.Errorf(e.Key.Line, "unknown field %q in a source (want name, url or interval)", e.Key.Value)
+				p.Errorf(e.Key.Line, "unknown field %q in a source (want name, url, interval, lookback or full_scan_every)", e.Key.Value)
 				ok = false
 			}
 		}
@@ -406,6 +413,25 @@ func (p *parser) parseSources(kv Pair, c *Config) {
 		names[src.Name], urls[src.URL] = n.Line, n.Line
 		c.Sources = append(c.Sources, src)
 	}
+}
+
+// duration reads a duration from lo to hi (lo and hi as written in messages); what names
+// the field in messages, example is a valid value.
+func (p *parser) duration(kv Pair, what, example string, lo time.Duration, los string, hi time.Duration, his string) (time.Duration, bool) {
+	v, ok := p.String(kv)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		p.Errorf(kv.Val.Line, "%s %q: want a duration such as %s", what, v, example)
+		return 0, false
+	case d < lo || d > hi:
+		p.Errorf(kv.Val.Line, "%s %s: must be from %s to %s", what, v, los, his)
+		return 0, false
+	}
+	return d, true
 }
 
 // parseDays reads a duration that may also be written in days ("90d").

@@ -42,7 +42,9 @@ type Options struct {
 	// Databricks delivers 99% of a day within 24 h and the rest within 72 h. Default 72h.
 	Lookback time.Duration
 	// FullScanEvery is how often a run lists the whole source instead of only the recent
-	// partitions (the first run always does). Default 1h.
+	// partitions (the first run always does), so a file written into an older partition is
+	// ingested at most this much later. Default 1h; a negative value makes every run a full
+	// listing.
 	FullScanEvery time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -111,7 +113,7 @@ func New(opts Options) (*Ingester, error) {
 	if opts.Lookback <= 0 {
 		opts.Lookback = 72 * time.Hour
 	}
-	if opts.FullScanEvery <= 0 {
+	if opts.FullScanEvery == 0 {
 		opts.FullScanEvery = time.Hour
 	}
 	if opts.Name == "" {
@@ -180,7 +182,7 @@ func (in *Ingester) once(ctx context.Context) (Summary, error) {
 	// After a full listing, polls list only partitions from Lookback before the newest one.
 	var since time.Time
 	now := in.opts.Now()
-	if full := in.lastFull.IsZero() || now.Sub(in.lastFull) >= in.opts.FullScanEvery; !full && !newest.IsZero() {
+	if full := in.opts.FullScanEvery < 0 || in.lastFull.IsZero() || now.Sub(in.lastFull) >= in.opts.FullScanEvery; !full && !newest.IsZero() {
 		since = newest.Add(-in.opts.Lookback)
 	}
 	t0 := time.Now()

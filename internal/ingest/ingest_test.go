@@ -347,36 +347,67 @@ func TestS3SourceExactlyOnce(t *testing.T) {
 	require.True(t, rep.OK(), "%+v", rep.Violations)
 }
 
+// TestPollsListOnlyRecentPartitionsBetweenFullScans runs on every bucket backend: between
+// full listings a poll lists only recent partitions (S3 and GCS seek in each workspace
+// folder), so a new file is ingested by the next poll and a file written into an old
+// partition by the next full listing.
 func TestPollsListOnlyRecentPartitionsBetweenFullScans(t *testing.T) {
-	dir := t.TempDir()
-	db := storetest.Open(t)
-	src, err := source.Open(t.Context(), dir)
+	for name, newPeer := range sourcetest.Peers {
+		t.Run(name, func(t *testing.T) {
+			p := newPeer(t)
+			put := func(key, content string) { p.Put(t, key, []byte(content)) }
+			db := storetest.Open(t)
+			src, err := source.Open(t.Context(), p.URI)
+			require.NoError(t, err)
+			defer src.Close()
+			now := time.Date(2019, 12, 31, 12, 0, 0, 0, time.UTC)
+			in, err := ingest.New(ingest.Options{DB: db, Source: src, Now: func() time.Time { return now }})
+			require.NoError(t, err)
+			once := func() ingest.Summary {
+				s, err := in.Once(t.Context())
+				require.NoError(t, err)
+				return s
+			}
+			for d := 1; d <= 30; d++ {
+				put(fmt.Sprintf("workspaceId=1/date=2019-12-%02d/a.json", d), lines(d*10, d*10+2))
+			}
+			require.EqualValues(t, 30, once().Objects, "the first run lists everything")
+
+			// A late file and a rewrite in old partitions, a new file in a recent one, a new workspace.
+			put("workspaceId=1/date=2019-12-02/late.json", lines(900, 903))
+			put("workspaceId=1/date=2019-12-03/a.json", lines(30, 34))
+			put("workspaceId=1/date=2019-12-29/b.json", lines(950, 951))
+			put("workspaceId=2/date=2019-12-30/c.json", lines(960, 961))
+			now = now.Add(time.Minute)
+			s := once()
+			require.EqualValues(t, 6, s.Objects, "a poll lists 2019-12-27 .. 2019-12-30 only")
+			require.EqualValues(t, 2, s.Ingested, "the new files, at once")
+
+			now = now.Add(time.Hour) // the periodic full listing finds the late file and the rewrite
+			s = once()
+			require.EqualValues(t, 33, s.Objects)
+			require.EqualValues(t, 2, s.Ingested)
+			require.EqualValues(t, 1, s.Rewritten)
+			require.EqualValues(t, 60+3+2+2, storetest.Count(t, db, "SELECT count(*) FROM silver.audit"))
+			rep, err := medallion.Check(t.Context(), db)
+			require.NoError(t, err)
+			require.True(t, rep.OK(), "%+v", rep.Violations)
+		})
+	}
+}
+
+func TestFullScanEveryNegativeListsEverythingAtEachPoll(t *testing.T) {
+	r := newRig(t)
+	src, err := source.Open(t.Context(), r.dir)
 	require.NoError(t, err)
 	defer src.Close()
-	now := time.Date(2019, 12, 31, 12, 0, 0, 0, time.UTC)
-	in, err := ingest.New(ingest.Options{DB: db, Source: src, Now: func() time.Time { return now }})
+	in, err := ingest.New(ingest.Options{DB: r.db, Source: src, FullScanEvery: -1})
 	require.NoError(t, err)
-	once := func() ingest.Summary {
-		s, err := in.Once(t.Context())
-		require.NoError(t, err)
-		return s
-	}
-	for d := 1; d <= 30; d++ {
-		write(t, dir, fmt.Sprintf("workspaceId=1/date=2019-12-%02d/a.json", d), lines(d*10, d*10+2))
-	}
-	require.EqualValues(t, 30, once().Objects, "the first run lists everything")
-
-	// A late file in an old partition and a new one in a recent partition.
-	write(t, dir, "workspaceId=1/date=2019-12-02/late.json", lines(900, 903))
-	write(t, dir, "workspaceId=1/date=2019-12-29/b.json", lines(950, 951))
-	now = now.Add(time.Minute)
-	s := once()
-	require.EqualValues(t, 5, s.Objects, "a poll lists 2019-12-27 .. 2019-12-30 only")
-	require.EqualValues(t, 1, s.Ingested)
-
-	now = now.Add(time.Hour) // the periodic full scan finds the late file
-	s = once()
-	require.EqualValues(t, 32, s.Objects)
-	require.EqualValues(t, 1, s.Ingested)
-	require.EqualValues(t, 64, storetest.Count(t, db, "SELECT count(*) FROM silver.audit"))
+	write(t, r.dir, "workspaceId=1/date=2019-12-30/a.json", lines(0, 2))
+	_, err = in.Once(t.Context())
+	require.NoError(t, err)
+	write(t, r.dir, "workspaceId=1/date=2019-01-01/old.json", lines(2, 3))
+	s, err := in.Once(t.Context())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, s.Ingested, "a file in a year-old partition, found by the next poll")
 }

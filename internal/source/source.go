@@ -16,7 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
 	"gocloud.dev/blob/fileblob"
@@ -44,6 +47,15 @@ type Bucket struct {
 	b      *blob.Bucket
 	base   string // URL prefix of keys
 	prefix string
+	// seeks says the backend can start a listing after a given key (S3 start-after, GCS
+	// startOffset), so a recent listing of a date-partitioned folder reads only the recent
+	// partitions' keys instead of every partition's name.
+	seeks bool
+
+	mu sync.Mutex
+	// dated holds the folders whose last listing showed only date partitions (see
+	// datedKind), keyed by their prefix; recent listings seek inside them.
+	dated map[string]datedKind
 }
 
 // Open opens a source given as a local path or a URL:
@@ -87,7 +99,8 @@ func openURL(ctx context.Context, u *url.URL) (*Bucket, error) {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
-	return &Bucket{b: b, base: u.Scheme + "://" + u.Host + "/", prefix: prefix}, nil
+	return &Bucket{b: b, base: u.Scheme + "://" + u.Host + "/", prefix: prefix,
+		seeks: u.Scheme == s3blob.Scheme || u.Scheme == gcsblob.Scheme}, nil
 }
 
 // redact drops the query (it may carry credentials or tokens) from a source URL for messages.
@@ -139,9 +152,105 @@ func IsAuditObject(key string) bool {
 	return false
 }
 
-// List returns every audit object of the source, sorted by key.
+// List returns every audit object of the source, sorted by key. It lists the keys under the
+// prefix without a delimiter, in pages of the most keys the backend returns at once, so a
+// bucket of a year of delivery (thousands of date folders holding a few objects each) takes
+// one request per page rather than one per folder. It also learns which folders hold only
+// date partitions, for the recent listings of ListSince.
 func (b *Bucket) List(ctx context.Context) ([]Object, error) {
-	return b.ListSince(ctx, time.Time{})
+	var objs []Object
+	l := datedLearner{dated: map[string]datedKind{}, mixed: map[string]bool{}}
+	err := b.pages(ctx, &blob.ListOptions{Prefix: b.prefix}, func(o *blob.ListObject) {
+		if !o.IsDir && IsAuditObject(o.Key) {
+			objs = append(objs, b.object(o))
+			l.add(b.prefix, o.Key)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %s%s: %w", b.base, b.prefix, explain(err))
+	}
+	for f := range l.mixed {
+		delete(l.dated, f)
+	}
+	b.mu.Lock()
+	b.dated = l.dated
+	b.mu.Unlock()
+	sort.Slice(objs, func(i, j int) bool { return objs[i].Key < objs[j].Key })
+	return objs, nil
+}
+
+// datedLearner finds, from the keys of a full listing, the folders that hold nothing but date
+// partitions of one kind: the folder above the first date folder of a key is a candidate;
+// a folder holding an audit object or an undated folder on the way to one is mixed.
+type datedLearner struct {
+	dated map[string]datedKind
+	mixed map[string]bool
+}
+
+func (l *datedLearner) add(prefix, key string) {
+	folder, rest := prefix, key[len(prefix):]
+	for {
+		seg, after, more := strings.Cut(rest, "/")
+		if !more { // seg is the object's name
+			l.mixed[folder] = true
+			return
+		}
+		_, dated := partial{}.with(seg)
+		if k := kindOf(seg, dated); k != notDated {
+			if prev, ok := l.dated[folder]; ok && prev != k {
+				l.mixed[folder] = true
+			}
+			l.dated[folder] = k
+			return
+		}
+		l.mixed[folder] = true
+		folder, rest = folder+seg+"/", after
+	}
+}
+
+// pageSize is the most keys one listing request asks for: Azure answers up to 5,000, S3
+// and GCS up to 1,000.
+func (b *Bucket) pageSize() int {
+	if strings.HasPrefix(b.base, azureblob.Scheme+"://") {
+		return 5000
+	}
+	return 1000
+}
+
+// pages lists with opts page by page, handing each entry to fn. A page that fails with a
+// throttling or transient error is asked for again with backoff, on top of the SDK's own
+// retries; the pages before it are kept.
+func (b *Bucket) pages(ctx context.Context, opts *blob.ListOptions, fn func(*blob.ListObject)) error {
+	token := blob.FirstPageToken
+	for len(token) > 0 {
+		var page []*blob.ListObject
+		var next []byte
+		wait := listBackoff
+		for attempt := 1; ; attempt++ {
+			var err error
+			page, next, err = b.b.ListPage(ctx, token, b.pageSize(), opts)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err == nil {
+				break
+			}
+			if attempt == listAttempts || IsPermanent(err) || ctx.Err() != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(wait):
+			}
+			wait *= 2
+		}
+		for _, o := range page {
+			fn(o)
+		}
+		token = next
+	}
+	return nil
 }
 
 // ListSince returns the audit objects of the source, sorted by key, leaving out date
@@ -149,7 +258,17 @@ func (b *Bucket) List(ctx context.Context) ([]Object, error) {
 // y=<yyyy>/m=<mm>/d=<dd> folders are walked with a delimiter and pruned by name, so a poll lists
 // only the recent part of a bucket that holds years of logs. Objects outside date partitions
 // are always listed. A zero since lists everything.
+//
+// On S3 and GCS a folder whose previous listing held nothing but date partitions (a
+// workspaceId=<id>/ folder, an Azure .../WORKSPACES/<name>/ folder) is not listed again by name:
+// its keys are listed from the first recent partition on, in one request per page, which
+// reads only recent keys however many days the folder holds. A file or an undated folder
+// that appears inside such a folder later is found by the next listing with a zero since
+// (the ingester's periodic full listing); new folders next to it are found at once.
 func (b *Bucket) ListSince(ctx context.Context, since time.Time) ([]Object, error) {
+	if since.IsZero() {
+		return b.List(ctx)
+	}
 	w := &walker{b: b, since: since}
 	g, gctx := errgroup.WithContext(ctx)
 	w.g = g
@@ -171,6 +290,70 @@ const listConcurrency = 8
 // partial is the date known from the partition folders above a key (Azure splits it).
 type partial struct{ y, m, d int }
 
+// datedKind is how a folder's date partitions are named.
+type datedKind uint8
+
+const (
+	notDated  datedKind = iota
+	dateParts           // date=<yyyy-mm-dd>/ (Databricks delivery)
+	ymdParts            // y=<yyyy>/m=<mm>/d=<dd>/ (Azure diagnostic archive)
+)
+
+// seek returns the prefix to list and the key to start after for the partitions of a
+// folder of this kind from since's day on. Every key of since's day or later sorts after the
+// start key, also when a store writes months or days without a leading zero (m=9/ sorts after
+// m=09), so nothing recent is skipped; with zero-padded names, as both delivery layouts write
+// them, every key of an older partition sorts before it.
+func (k datedKind) seek(folder string, since time.Time) (prefix, after string) {
+	if k == dateParts {
+		return folder + "date=", folder + "date=" + since.Format(time.DateOnly)
+	}
+	return folder + "y=", fmt.Sprintf("%sy=%04d/m=%02d/d=%02d", folder, since.Year(), int(since.Month()), since.Day())
+}
+
+// startAfter makes a listing start after key, through the backend's own request type.
+func startAfter(key string) func(as func(any) bool) error {
+	return func(as func(any) bool) error {
+		var v2 *s3.ListObjectsV2Input
+		if as(&v2) {
+			v2.StartAfter = aws.String(key)
+			return nil
+		}
+		var v1 *s3.ListObjectsInput
+		if as(&v1) {
+			if v1.Marker == nil { // later pages continue from the previous one
+				v1.Marker = aws.String(key)
+			}
+			return nil
+		}
+		var q *storage.Query
+		if as(&q) {
+			q.StartOffset = key // inclusive; no audit object has this key (no suffix)
+			return nil
+		}
+		return errors.New("BUG: this backend cannot start a listing after a key")
+	}
+}
+
+func (b *Bucket) datedFolder(prefix string) datedKind {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.dated[prefix]
+}
+
+func (b *Bucket) setDated(prefix string, k datedKind) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if k == notDated {
+		delete(b.dated, prefix)
+		return
+	}
+	if b.dated == nil {
+		b.dated = map[string]datedKind{}
+	}
+	b.dated[prefix] = k
+}
+
 type walker struct {
 	b     *Bucket
 	since time.Time
@@ -180,14 +363,22 @@ type walker struct {
 	out   []Object
 }
 
-// walk lists one folder level and starts a walk of each subfolder that is not pruned.
+// walk lists one folder level and starts a walk of each subfolder that is not pruned; in a
+// folder known to hold only date partitions it lists the recent partitions' keys instead.
 func (w *walker) walk(ctx context.Context, prefix string, p partial) error {
 	select {
 	case w.sem <- struct{}{}:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	dirs, objs, err := w.list(ctx, prefix, p)
+	var dirs []dir
+	var objs []Object
+	var err error
+	if k := w.b.datedFolder(prefix); k != notDated && w.b.seeks {
+		objs, err = w.listFrom(ctx, prefix, k)
+	} else {
+		dirs, objs, err = w.listOnce(ctx, prefix, p)
+	}
 	<-w.sem
 	if err != nil {
 		return err
@@ -206,55 +397,80 @@ type dir struct {
 	p      partial
 }
 
-// list lists one folder level, retrying transient failures with backoff.
-func (w *walker) list(ctx context.Context, prefix string, p partial) ([]dir, []Object, error) {
-	wait := listBackoff
-	for attempt := 1; ; attempt++ {
-		dirs, objs, err := w.listOnce(ctx, prefix, p)
-		if err == nil || attempt == listAttempts || IsPermanent(err) || ctx.Err() != nil {
-			return dirs, objs, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, nil, ctx.Err()
-		case <-time.After(wait):
-		}
-		wait *= 2
-	}
-}
-
+// listOnce lists one folder level with a delimiter. It records whether the folder holds
+// nothing but date partitions of one kind at the top of a date (no audit object, no other
+// folder), which lets later recent listings seek in it.
 func (w *walker) listOnce(ctx context.Context, prefix string, p partial) ([]dir, []Object, error) {
 	var dirs []dir
 	var objs []Object
-	it := w.b.b.List(&blob.ListOptions{Prefix: prefix, Delimiter: "/"})
-	for {
-		o, err := it.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			return dirs, objs, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
+	kind, mixed := notDated, p != partial{}
+	err := w.b.pages(ctx, &blob.ListOptions{Prefix: prefix, Delimiter: "/"}, func(o *blob.ListObject) {
 		if o.IsDir {
 			seg := strings.TrimSuffix(strings.TrimPrefix(o.Key, prefix), "/")
 			q, dated := p.with(seg)
-			if dated && !w.since.IsZero() && q.before(w.since) {
-				continue
+			switch k := kindOf(seg, dated); {
+			case k == notDated:
+				mixed = true
+			case kind == notDated:
+				kind = k
+			case k != kind:
+				mixed = true
 			}
-			dirs = append(dirs, dir{o.Key, q})
-			continue
+			if !dated || !q.before(w.since) {
+				dirs = append(dirs, dir{o.Key, q})
+			}
+			return
 		}
-		if !IsAuditObject(o.Key) {
-			continue
+		if IsAuditObject(o.Key) {
+			mixed = true
+			objs = append(objs, w.b.object(o))
 		}
-		// Microseconds: what the ledger (TIMESTAMPTZ) keeps, so a stored version compares equal.
-		obj := Object{Key: o.Key, URL: w.b.base + o.Key, Size: o.Size, ModTime: o.ModTime.UTC().Truncate(time.Microsecond)}
-		if len(o.MD5) > 0 {
-			obj.ETag = fmt.Sprintf("%x", o.MD5)
-		}
-		obj.WorkspaceID, obj.Date = ParseLayout(o.Key)
-		objs = append(objs, obj)
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	if mixed {
+		kind = notDated
+	}
+	w.b.setDated(prefix, kind)
+	return dirs, objs, nil
+}
+
+// kindOf is the kind of date partition a folder named seg starts (dated: p.with said so).
+func kindOf(seg string, dated bool) datedKind {
+	switch {
+	case !dated:
+		return notDated
+	case strings.HasPrefix(seg, "date="):
+		return dateParts
+	case strings.HasPrefix(seg, "y="):
+		return ymdParts
+	}
+	return notDated
+}
+
+// listFrom lists every key of a date-partitioned folder from since's partition on, without a
+// delimiter: the recent partitions' objects, whatever folders they hold.
+func (w *walker) listFrom(ctx context.Context, folder string, k datedKind) ([]Object, error) {
+	prefix, after := k.seek(folder, w.since)
+	var objs []Object
+	err := w.b.pages(ctx, &blob.ListOptions{Prefix: prefix, BeforeList: startAfter(after)}, func(o *blob.ListObject) {
+		if !o.IsDir && IsAuditObject(o.Key) {
+			objs = append(objs, w.b.object(o))
+		}
+	})
+	return objs, err
+}
+
+// object is the version of a listed object.
+func (b *Bucket) object(o *blob.ListObject) Object {
+	// Microseconds: what the ledger (TIMESTAMPTZ) keeps, so a stored version compares equal.
+	obj := Object{Key: o.Key, URL: b.base + o.Key, Size: o.Size, ModTime: o.ModTime.UTC().Truncate(time.Microsecond)}
+	if len(o.MD5) > 0 {
+		obj.ETag = fmt.Sprintf("%x", o.MD5)
+	}
+	obj.WorkspaceID, obj.Date = ParseLayout(o.Key)
+	return obj
 }
 
 // with adds a folder name to the known date; dated reports whether the folder is a date part.

@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +26,8 @@ type Faults struct {
 	// throttles (503 SlowDown, 429, 503 ServerBusy). The returned func counts the requests
 	// that were answered so.
 	Throttle func(n int) (answered func() int)
+	// Requests counts the requests for the bucket the proxy has seen, answered or forwarded.
+	Requests func() int
 }
 
 // Answer writes one backend's error answer.
@@ -35,6 +39,8 @@ type FaultProxy struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 	on  map[string]*fault
+	// seen counts requests by path segment (a bucket's requests all carry its name).
+	seen map[string]int
 }
 
 type fault struct {
@@ -50,7 +56,7 @@ func StartFaultProxy(target string) (*FaultProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &FaultProxy{on: map[string]*fault{}}
+	p := &FaultProxy{on: map[string]*fault{}, seen: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ans := p.match(r.URL.Path); ans != nil {
@@ -74,7 +80,11 @@ func (p *FaultProxy) Close() { p.srv.Close() }
 func (p *FaultProxy) match(path string) Answer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, seg := range strings.Split(path, "/") {
+	segs := strings.Split(path, "/")
+	for _, seg := range segs {
+		p.seen[seg]++
+	}
+	for _, seg := range segs {
 		f := p.on[seg]
 		if f == nil || f.left == 0 {
 			continue
@@ -106,6 +116,11 @@ func (p *FaultProxy) Faults(bucket string, deny, throttle Answer) *Faults {
 				defer p.mu.Unlock()
 				return f.answered
 			}
+		},
+		Requests: func() int {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			return p.seen[bucket]
 		},
 	}
 }
@@ -170,6 +185,23 @@ func AzurePeer(t *testing.T) Peer {
 	return bucketPeer("azblob://"+container+"/audit?"+strings.Replace(q, azHost, proxy.Host(), 1), writer,
 		proxy.Faults(container, azureDenied, azureBusy))
 }
+
+// FolderPeer is the conformance peer for local folders (file://): a temporary directory.
+func FolderPeer(t *testing.T) Peer {
+	dir := t.TempDir()
+	return Peer{
+		URI: "file://" + dir,
+		Put: func(t *testing.T, key string, data []byte) {
+			p := filepath.Join(dir, key)
+			require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+			require.NoError(t, os.WriteFile(p, data, 0o644))
+		},
+		Delete: func(t *testing.T, key string) { require.NoError(t, os.Remove(filepath.Join(dir, key))) },
+	}
+}
+
+// Peers are the conformance peers by name: every bucket backend.
+var Peers = map[string]func(t *testing.T) Peer{"folder": FolderPeer, "s3": S3Peer, "gcs": GCSPeer, "azure": AzurePeer}
 
 func bucketPeer(uri string, writer *blob.Bucket, f *Faults) Peer {
 	return Peer{

@@ -89,11 +89,7 @@ func Run(t *testing.T, newPeer func(t *testing.T) Peer) {
 		} {
 			p.Put(t, k, []byte("{}\n"))
 		}
-		b, err := source.Open(t.Context(), p.URI)
-		require.NoError(t, err)
-		defer b.Close()
-		all, err := b.List(t.Context())
-		require.NoError(t, err)
+		b, all := listAll(t, p.URI)
 		require.Len(t, all, 7)
 		recent, err := b.ListSince(t.Context(), time.Date(2019, 12, 27, 0, 0, 0, 0, time.UTC))
 		require.NoError(t, err)
@@ -106,6 +102,63 @@ func Run(t *testing.T, newPeer func(t *testing.T) Peer) {
 			}
 		}
 		require.Equal(t, []string{"exports/undated.jsonl", "m=00/PT1H.json", "date=2019-12-27/recent.json", "date=2019-12-28/new.json"}, names)
+	})
+
+	t.Run("recent listings after a full one", func(t *testing.T) {
+		// The full listing learns the layout; later recent listings may seek inside
+		// date-partitioned folders (S3, GCS) instead of listing their partitions by name, and
+		// must still see new partitions, new workspaces and rewrites in recent partitions.
+		p := newPeer(t)
+		const az = "insights-logs-clusters/resourceId=/SUBSCRIPTIONS/S/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DATABRICKS/WORKSPACES/WS-1/"
+		for _, k := range []string{
+			"workspaceId=1/date=2018-12-30/old.json",
+			"workspaceId=1/date=2019-12-01/old.json",
+			"workspaceId=1/date=2019-12-27/a.json",
+			"workspaceId=2/date=2019-12-28/b.json",
+			az + "y=2019/m=11/d=30/h=23/m=00/PT1H.json",
+			az + "y=2019/m=12/d=27/h=01/m=00/PT1H.json",
+			"exports/undated.jsonl",
+		} {
+			p.Put(t, k, []byte("{}\n"))
+		}
+		b, all := listAll(t, p.URI)
+		require.Len(t, all, 7)
+		pre := strings.TrimSuffix(all[0].Key, "exports/undated.jsonl") // the source's prefix
+
+		p.Put(t, "workspaceId=1/date=2019-12-01/old.json", []byte("{\"rewritten\":1}\n"))
+		p.Put(t, "workspaceId=1/date=2019-12-27/a.json", []byte("{\"rewritten\":1}\n"))
+		p.Put(t, "workspaceId=1/date=2019-12-29/new.json", []byte("{}\n"))
+		p.Put(t, "workspaceId=3/date=2019-12-29/c.json", []byte("{}\n"))
+		p.Put(t, az+"y=2019/m=12/d=29/h=02/m=00/PT1H.json", []byte("{}\n"))
+		p.Put(t, az+"y=2020/m=01/d=01/h=00/m=00/PT1H.json", []byte("{}\n"))
+		recent, err := b.ListSince(t.Context(), time.Date(2019, 12, 27, 0, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		var keys []string
+		for _, o := range recent {
+			keys = append(keys, strings.TrimPrefix(o.Key, pre))
+			if strings.HasSuffix(o.Key, "workspaceId=1/date=2019-12-27/a.json") {
+				require.EqualValues(t, len("{\"rewritten\":1}\n"), o.Size, "the rewritten version")
+			}
+		}
+		require.Equal(t, []string{
+			"exports/undated.jsonl",
+			az + "y=2019/m=12/d=27/h=01/m=00/PT1H.json",
+			az + "y=2019/m=12/d=29/h=02/m=00/PT1H.json",
+			az + "y=2020/m=01/d=01/h=00/m=00/PT1H.json",
+			"workspaceId=1/date=2019-12-27/a.json",
+			"workspaceId=1/date=2019-12-29/new.json",
+			"workspaceId=2/date=2019-12-28/b.json",
+			"workspaceId=3/date=2019-12-29/c.json",
+		}, keys, "recent partitions, new partitions and new workspaces; not the old ones")
+
+		all, err = b.List(t.Context())
+		require.NoError(t, err)
+		require.Len(t, all, 11)
+		for _, o := range all {
+			if strings.HasSuffix(o.Key, "workspaceId=1/date=2019-12-01/old.json") {
+				require.EqualValues(t, len("{\"rewritten\":1}\n"), o.Size, "a full listing sees the rewrite of an old partition's file")
+			}
+		}
 	})
 
 	t.Run("permission error", func(t *testing.T) {
@@ -168,4 +221,15 @@ func Run(t *testing.T, newPeer func(t *testing.T) Peer) {
 		require.Error(t, err)
 		require.True(t, source.IsNotFound(err), "%v", err)
 	})
+}
+
+// listAll opens the source (closed when the test ends) and lists all of it.
+func listAll(t *testing.T, uri string) (*source.Bucket, []source.Object) {
+	t.Helper()
+	b, err := source.Open(t.Context(), uri)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = b.Close() })
+	all, err := b.List(t.Context())
+	require.NoError(t, err)
+	return b, all
 }
