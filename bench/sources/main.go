@@ -22,6 +22,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/ingest"
@@ -52,8 +53,24 @@ func main() {
 	must(err)
 	defer db.Close()
 
+	fmt.Println("load average at start:", loadavg())
 	bucketPolls(ctx, db, *objects, *polls, *trials, *cpuprofile)
 	streamLatency(ctx, db, *trials)
+	fmt.Println("load average at end:", loadavg())
+}
+
+// loadavg is the 1, 5 and 15 minute load averages (Linux), so the numbers can be read with
+// how busy the machine was.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 // bucketPolls fills a bucket with a year of delivery, ingests it, times steady-state polls

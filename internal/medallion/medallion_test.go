@@ -117,6 +117,34 @@ func TestSilverEventDateIsTheUTCDay(t *testing.T) {
 	require.Equal(t, []string{"2019-12-28", "2019-12-29", "1969-12-31", "2024-02-29"}, got)
 }
 
+func TestSilverIdentityMetadata(t *testing.T) {
+	db := storetest.Open(t)
+	none := event("jobs", "runStart", "i", "a")
+	some := event("jobs", "runStart", "i", "b")
+	some.RunAs = sp(`sp "quoted" \ ünï`)
+	all := event("jobs", "runStart", "i", "c")
+	all.RunBy, all.RunAs, all.ActingResource = sp("ana@example.com"), sp("sp-1"), sp("apps/billing")
+	medalliontest.Append(t, db, none, some, all)
+	rows, err := db.QueryContext(t.Context(), `SELECT identity_metadata IS NULL, coalesce(identity_metadata.run_by, '-'),
+		coalesce(identity_metadata.run_as, '-'), coalesce(identity_metadata.acting_resource, '-')
+		FROM silver.audit ORDER BY request_params['i']`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got [][4]any
+	for rows.Next() {
+		var isNull bool
+		var a, b, c string
+		require.NoError(t, rows.Scan(&isNull, &a, &b, &c))
+		got = append(got, [4]any{isNull, a, b, c})
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, [][4]any{
+		{false, "-", "-", "-"}, // a struct of NULLs, as system.access.audit has it
+		{false, "-", `sp "quoted" \ ünï`, "-"},
+		{false, "ana@example.com", "sp-1", "apps/billing"},
+	}, got)
+}
+
 func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
 	db := storetest.Open(t)
 	at := func(ev auditlog.Event, h int) auditlog.Event {

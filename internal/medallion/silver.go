@@ -95,7 +95,7 @@ func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	r[9] = str(ev.UserAgent)
 	r[10] = str(ev.SessionID)
 	r[11] = str(ev.RequestID)
-	r[12] = string(w.params)
+	r[12] = w.params // the driver copies it
 	r[13] = code
 	r[14] = str(ev.ErrorMessage)
 	r[15] = str(ev.Result)
