@@ -175,8 +175,9 @@ func (o AlertsOptions) now() time.Time {
 //
 // The queries run on the writer's instance, not on a sandbox: DuckDB refuses a second,
 // differently configured instance of one file in a process, and the evaluator must write
-// states while it queries. They still pass CheckSQL (one SELECT), as sandbox queries do; rule
-// files are trusted configuration, unlike ad hoc queries.
+// states while it queries. They still pass CheckSQL (one SELECT), as sandbox queries do, and
+// both serve and alerts run open that instance locked down (no file, network or extension
+// access).
 func newManager(env Env, db *store.DB, rs []rules.Rule, o AlertsOptions) (*rules.Manager, error) {
 	now := o.Now
 	if now == nil {
@@ -214,7 +215,9 @@ func AlertsRun(ctx context.Context, env Env, o AlertsRunOptions, w io.Writer) (e
 	if !hasDatabase(env.Data) {
 		return fmt.Errorf("%w: %s", store.ErrNotInitialized, env.Data)
 	}
-	db, err := env.open(ctx, false)
+	// Locked as in serve: rule queries pass the one-SELECT check, and the database refuses
+	// file, network and extension access beneath it.
+	db, err := env.openLocked(ctx)
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,13 @@ func (e Env) open(ctx context.Context, readOnly bool) (*store.DB, error) {
 	return db, inUseHint(err, e.Data)
 }
 
+// openLocked opens the database writable but locked down as the server's is (no file,
+// network or extension access), for commands that run configured queries and write states.
+func (e Env) openLocked(ctx context.Context) (*store.DB, error) {
+	db, err := store.Open(ctx, store.Options{Dir: e.Data, Locked: true, Logger: e.logger().With("component", "store")})
+	return db, inUseHint(err, e.Data)
+}
+
 // sandbox opens the database for user queries: read-only, no file, network or extension
 // access, configuration locked.
 func (e Env) sandbox(ctx context.Context) (*store.DB, error) {
