@@ -135,7 +135,7 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	if opts.Dir != "" {
 		// Rows that retention moved to the lake are read from there, transparently.
 		if opts.Shadow, opts.AllowedDirs, err = lakeShadow(ctx, env, o.Lake); err != nil {
-			if info, ok := runningServer(err, env.Data); ok && o.Token != "" && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
+			if info, ok := runningServer(err, env.Data); ok && (o.Token != "" || info.LocalSecret != "") && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
 				return remoteQuery(ctx, info, o, w)
 			}
 			return inUseHint(err, env.Data)
@@ -145,7 +145,7 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
-		if info, ok := runningServer(err, env.Data); ok && o.Token != "" && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
+		if info, ok := runningServer(err, env.Data); ok && (o.Token != "" || info.LocalSecret != "") && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
 			return remoteQuery(ctx, info, o, w)
 		}
 		return inUseHint(err, env.Data)

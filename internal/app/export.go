@@ -5,13 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/export"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
+	"github.com/auditlake/auditlake/internal/web"
 )
 
 // ExportOptions configure Export.
@@ -29,7 +32,8 @@ type ExportOptions struct {
 	VacuumRetain time.Duration
 	VacuumDryRun bool
 
-	tempDir string // staging for bucket destinations (serve keeps it in the data directory)
+	tempDir    string // staging for bucket destinations (serve keeps it in the data directory)
+	stageLocal bool   // stage a local destination too (a locked database writes only tempDir)
 }
 
 // ExportSummary is what one export did to one table.
@@ -54,6 +58,9 @@ func Export(ctx context.Context, env Env, o ExportOptions) (ExportResult, error)
 	db, err := store.Open(ctx, store.Options{Dir: env.Data, Logger: env.logger().With("component", "store")})
 	if err != nil {
 		if info, ok := runningServer(err, env.Data); ok {
+			if info.LocalSecret != "" {
+				return remoteExport(ctx, info, o)
+			}
 			return ExportResult{}, exportInUse(err, info, o.To)
 		}
 		return ExportResult{}, err
@@ -77,7 +84,7 @@ func exportInUse(err error, info ServerInfo, to string) error {
 
 func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) (ExportResult, error) {
 	var res ExportResult
-	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now, TempDir: o.tempDir,
+	e, err := export.New(export.Options{DB: db, To: o.To, Tables: o.Tables, Optimize: o.Optimize, Now: now, TempDir: o.tempDir, StageLocal: o.stageLocal,
 		Logger: env.logger().With("component", "export")})
 	if err != nil {
 		return res, err
@@ -167,4 +174,51 @@ func lakeShadow(ctx context.Context, env Env, lake string) (map[string]string, [
 			(SELECT r.path FROM hot.bronze.retired r JOIN hot.bronze.files f ON f.file_id = r.file_id AND f.versions = r.versions)`
 	}
 	return map[string]string{"silver.audit": q}, []string{root}, nil
+}
+
+// apiExport runs the exports the server's API is asked for (auditlake export while the server
+// holds the database), one at a time, staging through stage: the locked database may write
+// only there, so even a local lake is written as a bucket would be.
+func apiExport(env Env, db *store.DB, stage string) web.ExportFunc {
+	var mu sync.Mutex
+	return func(ctx context.Context, req web.ExportRequest) (any, error) {
+		o := ExportOptions{To: req.To, Tables: req.Tables, Optimize: req.Optimize, Vacuum: req.Vacuum, VacuumDryRun: req.VacuumDryRun,
+			tempDir: stage, stageLocal: true}
+		var err error
+		if req.Retention != "" {
+			if o.Retention, err = time.ParseDuration(req.Retention); err != nil {
+				return nil, fmt.Errorf("retention %q: %w", req.Retention, err)
+			}
+		}
+		if req.VacuumRetain != "" {
+			if o.VacuumRetain, err = time.ParseDuration(req.VacuumRetain); err != nil {
+				return nil, fmt.Errorf("vacuum_retain %q: %w", req.VacuumRetain, err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return runExport(ctx, env, db, o, time.Now)
+	}
+}
+
+// remoteExport runs o through the API of the server that holds the database.
+func remoteExport(ctx context.Context, info ServerInfo, o ExportOptions) (ExportResult, error) {
+	req := web.ExportRequest{To: o.To, Tables: o.Tables, Optimize: o.Optimize, Vacuum: o.Vacuum, VacuumDryRun: o.VacuumDryRun}
+	if o.Retention > 0 {
+		req.Retention = o.Retention.String()
+	}
+	if o.VacuumRetain > 0 {
+		req.VacuumRetain = o.VacuumRetain.String()
+	}
+	// A relative folder is the caller's, not the server's working directory.
+	if u, err := url.Parse(req.To); err == nil && (u.Scheme == "" || u.Scheme == "file") {
+		abs, err := filepath.Abs(strings.TrimPrefix(req.To, "file://"))
+		if err != nil {
+			return ExportResult{}, err
+		}
+		req.To = abs
+	}
+	var res ExportResult
+	err := callServer(ctx, info, "/api/v1/export", info.LocalSecret, req, &res)
+	return res, err
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +70,10 @@ type ServerInfo struct {
 	StartedAt time.Time `json:"started_at"`
 	// Export is the destination of the server's continuous export ("" without one).
 	Export string `json:"export,omitempty"`
+	// LocalSecret is an admin bearer secret for the CLI on this machine (web.Options
+	// .LocalSecret), new at each start. The file is 0600: it gives no more than reading the
+	// data directory, which holds the database, already does.
+	LocalSecret string `json:"local_secret,omitempty"`
 }
 
 const serverInfoFile = "serve.json"
@@ -101,6 +107,13 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	// Exports asked for through the API (auditlake export while this server runs) stage their
+	// files here: the locked database may write nowhere else it was not started with.
+	apiStage := filepath.Join(env.Data, "export-tmp", "api")
+	if err := os.MkdirAll(apiStage, 0o755); err != nil {
+		return err
+	}
+	allowed = append(allowed, apiStage)
 	db, err := store.Open(ctx, store.Options{Dir: env.Data, Locked: true, AllowedDirs: allowed, Logger: log.With("component", "store")})
 	if err != nil {
 		return inUseHint(err, env.Data)
@@ -140,9 +153,14 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	localSecret, err := newLocalSecret()
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(web.Options{
 		DB: db, Logger: log.With("component", "web"), Registry: reg, UI: o.UI, Views: dashboardViews(),
 		IngestStatus: loop.status, Outbox: nt.outbox, Rules: mgr, LintRules: lintRuleFile, Push: push.Ingest,
+		Export: apiExport(env, db, apiStage), LocalSecret: localSecret,
 	})
 	if err != nil {
 		return err
@@ -152,10 +170,12 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
 	}
 	addr := ln.Addr().String()
-	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC(), Export: exportCfg.To}
+	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC(), Export: exportCfg.To, LocalSecret: localSecret}
 	if b, err := json.Marshal(info); err == nil {
-		_ = os.WriteFile(filepath.Join(env.Data, serverInfoFile), b, 0o644)
-		defer os.Remove(filepath.Join(env.Data, serverInfoFile))
+		p := filepath.Join(env.Data, serverInfoFile)
+		_ = os.Remove(p) // a stale one from a killed server may have other permissions
+		_ = os.WriteFile(p, b, 0o600)
+		defer os.Remove(p)
 	}
 	// Components stop in reverse order: ingest before http, so that the query log's last
 	// entries do not wait behind an ingest transaction for the single writer.
@@ -357,20 +377,33 @@ func remoteQuery(ctx context.Context, info ServerInfo, o QueryOptions, w io.Writ
 	if !o.Now.IsZero() {
 		body["now"] = o.Now.UTC().Format(time.RFC3339Nano)
 	}
+	token := o.Token
+	if token == "" {
+		token = info.LocalSecret
+	}
+	var res query.Result
+	if err := callServer(ctx, info, "/api/v1/query", token, body, &res); err != nil {
+		return err
+	}
+	return query.Write(w, &res, o.Format)
+}
+
+// callServer POSTs body as JSON to the running server's path and decodes its answer into out
+// (numbers as json.Number); the server's error message becomes the error.
+func callServer(ctx context.Context, info ServerInfo, path, bearer string, body, out any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	url := "http://" + info.Addr + "/api/v1/query"
-	req, err := http.NewRequestWithContext(ctx, "POST", url, bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, "POST", "http://"+info.Addr+path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+o.Token)
+	req.Header.Set("Authorization", "Bearer "+bearer)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("querying through auditlake serve at %s: %w", info.Addr, err)
+		return fmt.Errorf("calling auditlake serve at %s: %w", info.Addr, err)
 	}
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
@@ -384,11 +417,19 @@ func remoteQuery(ctx context.Context, info ServerInfo, o QueryOptions, w io.Writ
 		}
 		return fmt.Errorf("auditlake serve at %s: %s", info.Addr, e.Error.Message)
 	}
-	var res query.Result
-	if err := dec.Decode(&res); err != nil {
+	if err := dec.Decode(out); err != nil {
 		return fmt.Errorf("reading the answer of auditlake serve at %s: %w", info.Addr, err)
 	}
-	return query.Write(w, &res, o.Format)
+	return nil
+}
+
+// newLocalSecret returns a new random bearer secret for serve.json.
+func newLocalSecret() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return "local_" + hex.EncodeToString(b[:]), nil
 }
 
 // component is a long-running part of the server.

@@ -35,6 +35,9 @@ type Options struct {
 	// TempDir holds the files staged for a bucket and the checkpoints read from one. Default
 	// the system's temporary folder.
 	TempDir string
+	// StageLocal stages a local destination's files in TempDir and copies them into place, as
+	// for a bucket: for a locked-down database that may write TempDir but not the destination.
+	StageLocal bool
 	// Now is the clock for commit timestamps. Default time.Now.
 	Now func() time.Time
 	// Logger receives one line per committed table. Default: discard.
@@ -140,7 +143,7 @@ func (e *Exporter) files(table string) tableFiles {
 	if e.dest != nil {
 		return tableFiles{root: schemaName + "/" + name, dest: e.dest, tmp: e.o.TempDir}
 	}
-	return tableFiles{root: filepath.Join(e.o.To, schemaName, name)}
+	return tableFiles{root: filepath.Join(e.o.To, schemaName, name), tmp: e.o.TempDir, staged: e.o.StageLocal}
 }
 
 // Run exports every selected table once.

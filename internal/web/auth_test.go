@@ -105,3 +105,15 @@ func TestTokensAreStoredHashedAndNeverListed(t *testing.T) {
 	_, _, err = CreateToken(t.Context(), f.db, "viewer", "bad name\n", time.Now())
 	require.ErrorContains(t, err, "token name")
 }
+
+// The local secret of serve.json signs in as admin; anything else that is not a token is 401.
+func TestLocalSecretIsAdmin(t *testing.T) {
+	secret := "local_0123456789abcdef0123456789abcdef"
+	f := newFixture(t, Options{LocalSecret: secret})
+	code, body := f.do("GET", "/api/v1/tokens", secret, nil)
+	require.Equal(t, http.StatusOK, code, "%s", body)
+	code, _ = f.do("GET", "/api/v1/tokens", secret+"x", nil)
+	require.Equal(t, http.StatusUnauthorized, code)
+	code, body = f.do("POST", "/api/v1/export", secret, ExportRequest{To: "/x"})
+	require.Equal(t, http.StatusServiceUnavailable, code, "no export function: %s", body)
+}

@@ -48,10 +48,11 @@ var schemaTypes = map[string]any{
 	"Views": struct {
 		Views []View `json:"views"`
 	}{},
-	"Events":       Events{},
-	"IngestStatus": IngestStatus{},
-	"Quarantine":   Quarantine{},
-	"PushResult":   ingest.PushResult{},
+	"Events":        Events{},
+	"IngestStatus":  IngestStatus{},
+	"Quarantine":    Quarantine{},
+	"PushResult":    ingest.PushResult{},
+	"ExportRequest": ExportRequest{},
 	"Tokens": struct {
 		Tokens []Token `json:"tokens"`
 	}{},

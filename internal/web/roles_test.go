@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ var wantRole = map[string]Role{
 	"GET /api/2.0/audit/events":         RoleAnalyst,
 	"GET /api/v1/ingest/quarantine":     RoleAnalyst,
 	"POST /api/v1/ingest":               RoleIngest,
+	"POST /api/v1/export":               RoleAdmin,
 	"GET /api/v1/rules":                 RoleViewer,
 	"POST /api/v1/rules/lint":           RoleAnalyst,
 	"POST /api/v1/rules/{name}/enable":  RoleAdmin,
@@ -62,6 +64,8 @@ func requestBody(rt route, token string) any {
 		return SilenceRequest{Matchers: []string{"rule=matrix"}, Duration: "1h", Comment: "role matrix"}
 	case "SessionRequest":
 		return SessionRequest{Token: token}
+	case "ExportRequest":
+		return ExportRequest{To: "/nowhere"}
 	case "":
 		return nil
 	}
@@ -74,7 +78,10 @@ func requestBody(rt route, token string) any {
 func TestRoleMatrix(t *testing.T) {
 	push, err := ingest.NewPush(ingest.PushOptions{DB: storetest.Open(t)})
 	require.NoError(t, err)
-	f := newFixture(t, Options{Views: []View{{Name: "x", Title: "X", Language: "kql", Query: "print n = 1"}}, Push: push.Ingest})
+	// The export itself is app's (tested there, TestExportGoesThroughARunningServer); here it
+	// only has to answer.
+	export := func(_ context.Context, req ExportRequest) (any, error) { return map[string]string{"to": req.To}, nil }
+	f := newFixture(t, Options{Views: []View{{Name: "x", Title: "X", Language: "kql", Query: "print n = 1"}}, Push: push.Ingest, Export: export})
 	require.Len(t, f.srv.routes, len(wantRole), "every route has an expected role and vice versa")
 	callers := []struct {
 		name  string

@@ -81,6 +81,9 @@ func (s *Server) routeTable() []route {
 			Doc: opDoc{Summary: "Push audit records (JSON lines or a JSON array, optionally gzip), e.g. from Fluent Bit or Vector; answers after they are committed, with quarantined lines by number; an Idempotency-Key header makes a retry store nothing twice", Tag: "ingest", Response: "PushResult",
 				Params: []paramDoc{{Name: "Idempotency-Key", In: "header", Desc: "optional; the same key with the same body is stored once"}}}},
 
+		{Method: "POST", Path: "/api/v1/export", Role: RoleAdmin, h: s.runExport,
+			Doc: opDoc{Summary: "Run one Delta Lake export of the medallion tables (what auditlake export does, for a server that holds the database); answers when it committed", Tag: "export", Body: "ExportRequest", Response: "object"}},
+
 		{Method: "GET", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.listTokens,
 			Doc: opDoc{Summary: "List API tokens (never their secrets)", Tag: "auth", Response: "Tokens"}},
 		{Method: "POST", Path: "/api/v1/tokens", Role: RoleAdmin, h: s.createToken,
