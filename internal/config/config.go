@@ -324,19 +324,7 @@ func (p *parser) scalarValue(n *yaml.Node, name string) (any, bool) {
 }
 
 func (p *parser) parseActionGroups(kv Pair, c *Config) {
-	if IsNull(kv.Val) {
-		return
-	}
-	if kv.Val.Kind != yaml.SequenceNode {
-		p.Errorf(kv.Val.Line, "action_groups must be a list")
-		return
-	}
-	for _, n := range kv.Val.Content {
-		n = Resolve(n)
-		if n.Kind != yaml.MappingNode {
-			p.Errorf(n.Line, "each action group must be a mapping")
-			continue
-		}
+	for _, n := range p.Mappings(kv, "a list", "each action group") {
 		c.ActionGroups = append(c.ActionGroups, *n)
 	}
 }
@@ -344,20 +332,8 @@ func (p *parser) parseActionGroups(kv Pair, c *Config) {
 var sourceNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func (p *parser) parseSources(kv Pair, c *Config) {
-	if IsNull(kv.Val) {
-		return
-	}
-	if kv.Val.Kind != yaml.SequenceNode {
-		p.Errorf(kv.Val.Line, "sources must be a list of {name, url, interval}")
-		return
-	}
 	names, urls := map[string]int{}, map[string]int{}
-	for _, n := range kv.Val.Content {
-		n = Resolve(n)
-		if n.Kind != yaml.MappingNode {
-			p.Errorf(n.Line, "each source must be a mapping with name, url and interval")
-			continue
-		}
+	for _, n := range p.Mappings(kv, "a list of {name, url, interval}", "each source (name, url, interval)") {
 		src := Source{Interval: DefaultSourceInterval, Lookback: DefaultSourceLookback,
 			FullScanEvery: DefaultSourceFullScanEvery, Pos: Pos{p.file, n.Line}}
 		ok := true

@@ -161,6 +161,28 @@ func (r NodeReader) Mapping(kv Pair, what string) []Pair {
 	return r.Pairs(kv.Val, kv.Key.Value)
 }
 
+// Mappings returns the entries of a list of mappings (null is the empty list), reporting a
+// value that is not a list (what says what it should be: "a list of {name, url}") and each
+// entry that is not a mapping (entry names one: "each source").
+func (r NodeReader) Mappings(kv Pair, what, entry string) []*yaml.Node {
+	if IsNull(kv.Val) {
+		return nil
+	}
+	if kv.Val.Kind != yaml.SequenceNode {
+		r.Errorf(kv.Val.Line, "%s must be %s", kv.Key.Value, what)
+		return nil
+	}
+	var out []*yaml.Node
+	for _, n := range kv.Val.Content {
+		if n = Resolve(n); n.Kind != yaml.MappingNode {
+			r.Errorf(n.Line, "%s must be a mapping", entry)
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
 // Scalar returns a scalar value ("" for null), reporting other kinds; what says what it
 // should be ("a duration").
 func (r NodeReader) Scalar(kv Pair, what string) (string, bool) {

@@ -305,21 +305,9 @@ func parseTime(n *yaml.Node) (time.Time, error) {
 }
 
 func (p *parser) expectations(kv config.Pair) []ExpectedAlert {
-	if config.IsNull(kv.Val) {
-		return nil
-	}
-	if kv.Val.Kind != yaml.SequenceNode {
-		p.Errorf(kv.Val.Line, "expect_alerts must be a list")
-		return nil
-	}
 	var out []ExpectedAlert
-	for _, n := range kv.Val.Content {
-		n = config.Resolve(n)
+	for _, n := range p.Mappings(kv, "a list", "each expected alert") {
 		ea := ExpectedAlert{Line: n.Line}
-		if n.Kind != yaml.MappingNode {
-			p.Errorf(n.Line, "each expected alert must be a mapping")
-			continue
-		}
 		for _, e := range p.Pairs(n, "expected alert") {
 			switch e.Key.Value {
 			case "rule":
