@@ -57,29 +57,13 @@ type ExportResult struct {
 func Export(ctx context.Context, env Env, o ExportOptions) (ExportResult, error) {
 	db, err := store.Open(ctx, store.Options{Dir: env.Data, Logger: env.logger().With("component", "store")})
 	if err != nil {
-		if info, ok := runningServer(err, env.Data); ok {
-			if info.LocalSecret != "" {
-				return remoteExport(ctx, info, o)
-			}
-			return ExportResult{}, exportInUse(err, info, o.To)
+		if info, ok := runningServer(err, env.Data); ok && info.LocalSecret != "" {
+			return remoteExport(ctx, info, o) // the server holds the database: it exports
 		}
-		return ExportResult{}, err
+		return ExportResult{}, inUseHint(err, env.Data)
 	}
 	defer db.Close()
 	return runExport(ctx, env, db, o, time.Now)
-}
-
-// exportInUse says what to do when a server holds the database: an export needs the single
-// writer, and the server's locked-down database cannot write to a folder it was not started
-// with, so the export runs either in the server (its config's export section) or after it.
-func exportInUse(err error, info ServerInfo, to string) error {
-	how := fmt.Sprintf("to export while it runs, let the server do it: put\n  export:\n    to: %s\nin its config file and restart it (auditlake serve --config FILE; it exports every 5m by default, incrementally); "+
-		"or stop the server (Ctrl-C or SIGTERM to PID %d) and run this export again", to, info.PID)
-	if info.Export != "" {
-		how = fmt.Sprintf("the server already exports continuously to %s (its config's export section); "+
-			"to export elsewhere now, stop it (SIGTERM to PID %d) and run this export again, or change its export section and restart it", info.Export, info.PID)
-	}
-	return fmt.Errorf("%w\nauditlake serve (PID %d, http://%s) holds the database, so export cannot write it; %s", err, info.PID, info.Addr, how)
 }
 
 func runExport(ctx context.Context, env Env, db *store.DB, o ExportOptions, now func() time.Time) (ExportResult, error) {

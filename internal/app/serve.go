@@ -68,8 +68,6 @@ type ServerInfo struct {
 	PID       int       `json:"pid"`
 	Addr      string    `json:"addr"`
 	StartedAt time.Time `json:"started_at"`
-	// Export is the destination of the server's continuous export ("" without one).
-	Export string `json:"export,omitempty"`
 	// LocalSecret is an admin bearer secret for the CLI on this machine (web.Options
 	// .LocalSecret), new at each start. The file is 0600: it gives no more than reading the
 	// data directory, which holds the database, already does.
@@ -170,7 +168,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.Listen, err)
 	}
 	addr := ln.Addr().String()
-	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC(), Export: exportCfg.To, LocalSecret: localSecret}
+	info := ServerInfo{PID: os.Getpid(), Addr: addr, StartedAt: time.Now().UTC(), LocalSecret: localSecret}
 	if b, err := json.Marshal(info); err == nil {
 		p := filepath.Join(env.Data, serverInfoFile)
 		_ = os.Remove(p) // a stale one from a killed server may have other permissions
