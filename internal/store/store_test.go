@@ -163,3 +163,27 @@ func TestBulkWriteRunsSingleThreadedAndRestoresThreads(t *testing.T) {
 	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { after = threads(tx); return nil }))
 	require.Equal(t, int64(3), after)
 }
+
+func TestWriteCancelledMidwayLeavesTheWriterUsable(t *testing.T) {
+	db := storetest.Open(t)
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.Exec("CREATE TABLE t (x INTEGER)")
+	}))
+	// A shutdown cancels a transaction in flight: its rollback must still happen, or the
+	// connection goes back to the pool inside a transaction and the next Write fails.
+	for range 3 {
+		ctx, cancel := context.WithCancel(t.Context())
+		err := db.Write(ctx, func(tx *store.Tx) error {
+			if err := tx.Exec("INSERT INTO t VALUES (1)"); err != nil {
+				return err
+			}
+			cancel()
+			return ctx.Err()
+		})
+		require.ErrorIs(t, err, context.Canceled)
+	}
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.Exec("INSERT INTO t VALUES (2)")
+	}))
+	require.Equal(t, int64(2), storetest.Count(t, db, "SELECT sum(x) FROM t"), "only the uncancelled insert is kept")
+}

@@ -62,14 +62,17 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = tx.closeAppenders()
 		}
 		if err != nil {
-			if rerr := tx.Exec("ROLLBACK"); rerr != nil {
-				return errors.Join(err, fmt.Errorf("rolling back: %w", rerr))
+			if rerr := tx.rollback(); rerr != nil {
+				return discardConn{errors.Join(err, fmt.Errorf("rolling back: %w", rerr))}
 			}
 			return err
 		}
 		t0 := time.Now()
 		if err := tx.Exec("COMMIT"); err != nil {
-			return fmt.Errorf("committing: %w", err)
+			// A COMMIT cut short (a cancelled context) can leave the transaction open; one that
+			// failed has ended it, and the rollback's error says only that.
+			_ = tx.rollback()
+			return discardConn{fmt.Errorf("committing: %w", err)}
 		}
 		if !tx.noChange {
 			d.gen.Add(1)
@@ -79,12 +82,31 @@ func (d *DB) Write(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
+// rollback ends the transaction even when its context is done: a cancelled Write (a shutdown)
+// must not hand its connection back to the pool inside a transaction, where the next Write's
+// BEGIN would fail.
+func (tx *Tx) rollback() error { return tx.execUncancelled("ROLLBACK") }
+
+// execUncancelled runs a statement that must run even when the transaction's context is done.
+func (tx *Tx) execUncancelled(query string) error {
+	ex := tx.conn.(driver.ExecerContext)
+	_, err := ex.ExecContext(context.WithoutCancel(tx.ctx), query, nil)
+	return err
+}
+
+// discardConn is an error after which the connection's state is unknown: database/sql closes
+// it instead of returning it to the pool (driver.ErrBadConn). It reads as the error it wraps.
+type discardConn struct{ error }
+
+func (e discardConn) Is(target error) bool { return target == driver.ErrBadConn }
+func (e discardConn) Unwrap() error        { return e.error }
+
 // BulkWrite is Write for a transaction that appends many rows (ingestion, replay): DuckDB runs
 // it on one thread. Appender flushes then insert on the calling goroutine's thread instead of
 // handing row groups to DuckDB's workers while Go's decoders want the same cores, which on 2
 // cores cost 15-20% more CPU and up to twice the time (bench/ingest, 1 M events). The setting is
 // global, so reads running meanwhile are single-threaded too; a locked database (the sandbox
-// lockdown refuses SET) keeps its threads.
+// lockdown refuses SET) keeps its threads, so a server opens it with few (app's serveThreads).
 func (d *DB) BulkWrite(ctx context.Context, fn func(tx *Tx) error) error {
 	if d.locked || d.threads <= 1 {
 		return d.Write(ctx, fn)
@@ -98,7 +120,7 @@ func (d *DB) BulkWrite(ctx context.Context, fn func(tx *Tx) error) error {
 			// The appenders flush here, before the threads come back.
 			err = tx.closeAppenders()
 		}
-		if rerr := tx.Exec("SET GLOBAL threads = " + strconv.Itoa(d.threads)); rerr != nil {
+		if rerr := tx.execUncancelled("SET GLOBAL threads = " + strconv.Itoa(d.threads)); rerr != nil {
 			return errors.Join(err, fmt.Errorf("restoring threads: %w", rerr))
 		}
 		return err

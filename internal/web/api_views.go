@@ -152,6 +152,10 @@ func (s *Server) runView(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Result-Rows", strconv.Itoa(ans.rows))
 	w.Header().Set("X-Cache", how)
+	if !ans.at.IsZero() {
+		// How old the answer is, in whole seconds (RFC 9111 Age): cached answers lag the data.
+		w.Header().Set("Age", strconv.Itoa(max(0, int(s.views.clock().Sub(ans.at).Seconds()))))
+	}
 	_, err = w.Write(ans.body)
 	return err
 }

@@ -17,10 +17,18 @@ import (
 // moves) and it is younger than maxAge. minAge keeps a steady ingest, which commits every few
 // hundred milliseconds, from emptying the cache on every commit. An answer that is no longer
 // fresh (but younger than maxStale) is still served while one request computes its successor
-// in the background, so a busy ingest never makes viewers wait for a query: a dashboard lags
-// the data by minAge plus one query's run time. maxAge bounds answers that depend on the clock
-// (now(), ago()) rather than on the data. Only a view asked for the first time, or not for
-// maxStale, is waited for.
+// in the background, so a busy ingest never makes viewers wait for a query. maxAge bounds
+// answers that depend on the clock (now(), ago()) rather than on the data. Only a view asked
+// for the first time, or not for maxStale, is waited for.
+//
+// Those background refreshes run one at a time and take at most refreshShare of the time
+// between them: after one that ran for d the next starts no sooner than d×(1/refreshShare−1)
+// later, and the stale answers are served meanwhile. A steady ingest moves the generation with
+// every commit, so without that bound every panel's query ran again every minAge whatever it
+// cost, and the queries, which grow with the data, took the cores the ingest needed (2 cores,
+// 21 panels: a sixth of the server's CPU at the start of a run, and growing). Under steady
+// writes a dashboard lags the data by minAge or, when more, by about the time all its panels
+// take to compute divided by refreshShare.
 type viewCache struct {
 	gen    func() uint64
 	clock  func() time.Time
@@ -31,7 +39,13 @@ type viewCache struct {
 	group   singleflight.Group
 	mu      sync.Mutex
 	entries map[string]*viewAnswer
+	// refreshing is set while a background refresh runs; nextRefresh is when the next may start.
+	refreshing  bool
+	nextRefresh time.Time
 }
+
+// refreshShare is the share of time background refreshes may take (see viewCache).
+const refreshShare = 0.25
 
 // viewAnswer is one view's encoded JSON answer and when, at which generation, it was computed.
 type viewAnswer struct {
@@ -91,7 +105,13 @@ func (c *viewCache) get(key string, compute func() (*viewAnswer, error)) (*viewA
 	}
 	if a != nil && now.Sub(a.at) < maxStale {
 		// The computation outlives this request; its result (or error) is only stored.
-		c.group.DoChan(key, refresh)
+		if c.startRefresh(now) {
+			go func() {
+				start := c.clock()
+				_, _, _ = c.group.Do(key, refresh)
+				c.refreshDone(start, c.clock())
+			}()
+		}
 		return a, cacheStale, nil
 	}
 	v, err, _ := c.group.Do(key, refresh)
@@ -103,6 +123,32 @@ func (c *viewCache) get(key string, compute func() (*viewAnswer, error)) (*viewA
 		return nil, how, err
 	}
 	return v.(*viewAnswer), how, nil
+}
+
+// startRefresh says whether a background refresh may start now, and if so marks one running.
+func (c *viewCache) startRefresh(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refreshing || now.Before(c.nextRefresh) {
+		return false
+	}
+	c.refreshing = true
+	return true
+}
+
+// refreshDone ends a background refresh that ran from start to end.
+func (c *viewCache) refreshDone(start, end time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refreshing = false
+	c.nextRefresh = end.Add(time.Duration(float64(end.Sub(start)) * (1/refreshShare - 1)))
+}
+
+// idle says that no background refresh runs (for tests).
+func (c *viewCache) idle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.refreshing
 }
 
 // put stores an answer; when the cache is full it drops stale answers first, then the oldest.

@@ -28,7 +28,7 @@ func TestViewCacheFreshnessFollowsTheData(t *testing.T) {
 	}
 	wait := func(n int64) { // a background refresh has stored its answer
 		require.Eventually(t, func() bool { return runs.Load() == n }, 5*time.Second, time.Millisecond)
-		c.group.Do("k", func() (any, error) { return nil, nil }) // returns once the refresh in flight is done
+		require.Eventually(t, c.idle, 5*time.Second, time.Millisecond) // and ended
 	}
 
 	body, how := get()
@@ -107,4 +107,55 @@ func TestViewCacheSharesOneComputationAndKeepsNoErrors(t *testing.T) {
 	_, _, err = c.get("third", func() (*viewAnswer, error) { return &viewAnswer{}, nil })
 	require.NoError(t, err)
 	require.Len(t, c.entries, 2)
+}
+
+func TestViewCacheBoundsBackgroundRefreshes(t *testing.T) {
+	var gen atomic.Uint64
+	var mu sync.Mutex
+	clock := time.Date(2019, 12, 28, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
+	c := newViewCache(gen.Load, 2*time.Second, time.Minute, 10)
+	c.clock = now
+	runs := map[string]int{}
+	compute := func(key string) func() (*viewAnswer, error) {
+		return func() (*viewAnswer, error) {
+			mu.Lock()
+			runs[key]++
+			mu.Unlock()
+			advance(100 * time.Millisecond) // each query takes 100 ms
+			return &viewAnswer{body: []byte(key)}, nil
+		}
+	}
+	ran := func(key string) int { mu.Lock(); defer mu.Unlock(); return runs[key] }
+	get := func(key string) string {
+		t.Helper()
+		_, how, err := c.get(key, compute(key))
+		require.NoError(t, err)
+		return how
+	}
+	// First requests wait for their answers, whatever the budget.
+	for _, k := range []string{"a", "b", "c"} {
+		require.Equal(t, cacheMiss, get(k))
+	}
+	// The data moves on: every answer is stale. One refresh starts; while it runs, and for
+	// (1/refreshShare - 1) times its duration after it, stale answers are served without
+	// starting another.
+	pause := time.Duration(float64(100*time.Millisecond) * (1/refreshShare - 1))
+	gen.Add(1)
+	advance(2 * time.Second)
+	require.Equal(t, cacheStale, get("a"))
+	require.Eventually(t, c.idle, 5*time.Second, time.Millisecond)
+	require.Equal(t, 2, ran("a"))
+	require.Equal(t, cacheStale, get("b"))
+	advance(pause - time.Millisecond)
+	require.Equal(t, cacheStale, get("c"))
+	require.Equal(t, 1, ran("b"))
+	require.Equal(t, 1, ran("c"))
+	// pause after the first refresh ended, the next may run.
+	advance(time.Millisecond)
+	require.Equal(t, cacheStale, get("c"))
+	require.Eventually(t, c.idle, 5*time.Second, time.Millisecond)
+	require.Equal(t, 2, ran("c"))
+	require.Equal(t, cacheHit, get("a"), "a refreshed answer is fresh again")
 }
