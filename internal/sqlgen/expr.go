@@ -35,8 +35,8 @@ func (e *emitter) expr(s kql.Scalar) string {
 }
 
 func (e *emitter) inSet(x *kql.InSet) string {
-	if raw, set, ok := e.storedIn(x); ok {
-		return "coalesce(" + raw + " IN (" + set + "), FALSE)"
+	if test, ok := e.storedIn(x); ok {
+		return "coalesce(" + test + ", FALSE)"
 	}
 	ci := strings.HasSuffix(x.Op, "~")
 	neg := strings.HasPrefix(x.Op, "!")
