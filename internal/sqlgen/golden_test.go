@@ -147,6 +147,8 @@ func runCase(t *testing.T, db *sql.DB, q string) (csv, sqlText string, ordered b
 		}
 		return "", "", false, err.Error()
 	}
+	// RunKQL runs the translation without CheckSQL, which it must therefore pass.
+	require.NoError(t, query.CheckSQL(t.Context(), db, tr.SQL), "the translation is not a query CheckSQL lets through")
 	res, err := query.RunKQL(t.Context(), db, q, query.KQLOptions{Now: goldenNow})
 	if err != nil {
 		return "", tr.SQL, tr.Ordered, "run: " + err.Error()
@@ -193,8 +195,17 @@ func FuzzTranslate(f *testing.F) {
 			}
 			return
 		}
-		if _, _, err := sqlgen.DuckDB(p); err != nil && strings.Contains(err.Error(), "internal error") {
-			t.Fatalf("emitter bug: %v\nquery: %q", err, text)
+		sqlText, _, err := sqlgen.DuckDB(p)
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("emitter bug: %v\nquery: %q", err, text)
+			}
+			return
+		}
+		// RunKQL runs the translation without CheckSQL: it must be a query that CheckSQL lets
+		// through (a syntax error DuckDB reports when it runs is another matter).
+		if err := query.CheckSQL(t.Context(), db, sqlText); errors.Is(err, query.ErrNotSelect) || errors.Is(err, query.ErrNotAllowed) {
+			t.Fatalf("translation refused by CheckSQL: %v\nquery: %q\nsql:\n%s", err, text, sqlText)
 		}
 	})
 }
