@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/auditlake/auditlake/internal/auditlog"
@@ -22,6 +23,10 @@ const maxLine = 32 << 20
 
 // quarantinedRaw bounds the bytes of a bad line kept in bronze.quarantine.
 const quarantinedRaw = 1 << 20
+
+// readerPool holds the 1 MiB line readers of decodeLines: allocating one per object costs
+// more than the small objects it reads.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<20) }}
 
 // decoded is one object version, decoded and ready to commit.
 type decoded struct {
@@ -87,7 +92,7 @@ func decodeObject(ctx context.Context, b *source.Bucket, j job) *decoded {
 		return d
 	}
 	defer plain.Close()
-	if err := d.decodeLines(plain); err != nil {
+	if err := d.decodeLines(plain, j.obj.Size); err != nil {
 		d.err = fmt.Errorf("reading %s: %w", j.obj.URL, err)
 		return d
 	}
@@ -101,8 +106,16 @@ func decodeObject(ctx context.Context, b *source.Bucket, j job) *decoded {
 }
 
 // decodeLines reads lines, sniffs the format on the first line that has one, and decodes.
-func (d *decoded) decodeLines(r io.Reader) error {
-	br := bufio.NewReaderSize(r, 1<<20)
+// size is the object's stored size, which sizes the event slice when the object is plain.
+func (d *decoded) decodeLines(r io.Reader, size int64) error {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() {
+		br.Reset(nil)
+		readerPool.Put(br)
+	}()
+	// Delivered records average about 600 bytes; a compressed object grows the slice as usual.
+	d.events = make([]auditlog.Event, 0, min(size/600, 1<<16)+1)
 	var (
 		dec      *auditlog.Decoder
 		recs     []auditlog.Record

@@ -171,7 +171,7 @@ func (p *Push) ingest(ctx context.Context, body io.Reader, key string) (PushResu
 		path += strconv.FormatInt(p.opts.Now().UnixNano(), 10) + "-" + hex.EncodeToString(id[:])
 	}
 	d := &decoded{}
-	if err := d.decodeLines(bytes.NewReader(data)); err != nil {
+	if err := d.decodeLines(bytes.NewReader(data), int64(len(data))); err != nil {
 		return PushResult{}, &PushBadRequest{Msg: "request body: " + err.Error()}
 	}
 	res := PushResult{Batch: path, Lines: d.lines, Accepted: int64(len(d.events)), Quarantined: int64(len(d.quarantine)), Errors: []PushError{}}

@@ -22,7 +22,7 @@ func FuzzPushBody(f *testing.F) {
 			return
 		}
 		d := &decoded{}
-		if err := d.decodeLines(bytes.NewReader(data)); err != nil {
+		if err := d.decodeLines(bytes.NewReader(data), int64(len(data))); err != nil {
 			return
 		}
 		if int64(len(d.quarantine)) > d.lines*2+int64(len(data)) {

@@ -52,8 +52,15 @@ type BlockBuilder struct {
 	blocks []Block
 }
 
+// blockBufs holds BlockBuilder buffers: an object's builder grows one to blockTarget, and
+// growing a fresh one per object was the decoders' largest allocation.
+var blockBufs = sync.Pool{New: func() any { b := make([]byte, 0, blockTarget+64<<10); return &b }}
+
 // Add appends a record, closing the current block when it is full.
 func (b *BlockBuilder) Add(r RawRecord) {
+	if b.buf == nil {
+		b.buf = (*blockBufs.Get().(*[]byte))[:0]
+	}
 	if b.n == 0 {
 		b.first = r.Line
 	}
@@ -81,9 +88,15 @@ func (b *BlockBuilder) flush() {
 	b.buf, b.n, b.raw = b.buf[:0], 0, 0
 }
 
-// Blocks closes the open block and returns all blocks built so far.
+// Blocks closes the open block and returns all blocks built so far. The builder's buffer goes
+// back to the pool; adding more records afterwards starts a new one.
 func (b *BlockBuilder) Blocks() []Block {
 	b.flush()
+	if b.buf != nil {
+		buf := b.buf[:0]
+		blockBufs.Put(&buf)
+		b.buf = nil
+	}
 	return b.blocks
 }
 

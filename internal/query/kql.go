@@ -306,6 +306,9 @@ func KQLType(duck string) kql.Type {
 type Translation struct {
 	Plan *kql.Plan
 	SQL  string
+	// Ordered says the rows come back in an order the query defines (sort, top, or an order
+	// kept through the pipeline).
+	Ordered bool
 }
 
 // TranslateKQL parses and binds text against the tables of db and renders
@@ -344,11 +347,11 @@ func translateKQL(ctx context.Context, db *sql.DB, text string, now time.Time, p
 		}
 		return nil, err
 	}
-	s, _, err := sqlgen.DuckDB(p)
+	st, err := sqlgen.DuckDBStatement(p)
 	if err != nil {
 		return nil, err
 	}
-	return &Translation{Plan: p, SQL: s}, nil
+	return &Translation{Plan: p, SQL: st.SQL, Ordered: st.Ordered}, nil
 }
 
 // KQLOptions configure RunKQL. Options.Params become let statements ahead of the query.
@@ -370,7 +373,8 @@ func RunKQL(ctx context.Context, db *sql.DB, text string, opts KQLOptions) (*Res
 	}
 	sqlOpts := opts.Options
 	sqlOpts.Params = nil // they are lets of the KQL query; the SQL has none
-	res, err := Run(ctx, db, tr.SQL, sqlOpts)
+	// sqlgen's SQL, which needs no CheckSQL (see execute).
+	res, err := execute(ctx, db, tr.SQL, sqlOpts, false)
 	if err != nil {
 		return nil, err
 	}

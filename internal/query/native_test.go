@@ -68,8 +68,9 @@ var nativeCases = []struct{ name, kql, sql string }{
 	{"time compared the other way", `DatabricksJobs | where datetime(2019-12-28 22:45) > TimeGenerated | project ActionName`, `timezone('UTC', `},
 	{"time as a value", `DatabricksJobs | summarize n = count() by bin(TimeGenerated, 1h), h = hourofday(TimeGenerated)`, `make_timestamp(epoch_us(`},
 	{"sort by the stored instant", `union DatabricksClusters, DatabricksJobs | sort by TimeGenerated asc | take 3 | project TimeGenerated, ActionName`, `ORDER BY "x0_0" ASC`},
-	{"string equality and in", `union DatabricksClusters, DatabricksJobs, DatabricksAccounts | where ActionName == "create" or ActionName in ("runFailed", "login") | project ActionName, e = tostring(Identity.email)`, `"x5_0" IN (`},
-	{"string equality in a value", `DatabricksClusters | project a = ActionName == "create", b = ActionName in ("delete"), c = not(ActionName == "create")`, `"x5_0"`},
+	{"string equality and in", `union DatabricksClusters, DatabricksJobs, DatabricksAccounts | where ActionName == "create" or ActionName in ("runFailed", "login") | project ActionName, e = tostring(Identity.email)`, `list_contains(['runFailed', 'login'], "x5_0")`},
+	{"in over five strings, sorted and taken", `union DatabricksClusters, DatabricksJobs, DatabricksAccounts | where ActionName in ("delete", "runFailed", "login", "setAdmin", "create") | project TimeGenerated, ActionName, RequestParams | order by TimeGenerated desc | take 4`, `list_contains(['delete', 'runFailed', 'login', 'setAdmin', 'create'], "x5_0")`},
+	{"string equality in a value", `DatabricksClusters | project a = ActionName == "create", b = ActionName in ("delete"), c = not(ActionName == "create"), d = ActionName in ("create", "delete", "x", "y", "z")`, `"x5_0" = 'delete'`},
 	{"empty string stays converted", `DatabricksClusters | where SourceIPAddress == "" | count`, `coalesce("SourceIPAddress", '')`},
 	{"union of inputs with and without twins", `union (DatabricksClusters | project TimeGenerated = now(), Identity), DatabricksJobs | where TimeGenerated > ago(2d) | project e = tostring(Identity.email)`, `"Identity"`},
 	{"silver struct and map columns", `['silver.audit'] | where toint(response.status_code) >= 400 | summarize n = count() by e = tostring(user_identity.email), c = tostring(request_params.cluster_name)`, `struct_extract("x`},
@@ -102,8 +103,9 @@ func TestNativeReadsGiveTheJSONAnswers(t *testing.T) {
 			run := func(c kql.Catalog) (string, []string) {
 				p, err := kql.Bind(q, c, kql.BindOptions{Now: now})
 				require.NoError(t, err)
-				sql, _, err := sqlgen.DuckDB(p)
+				st, err := sqlgen.DuckDBStatement(p)
 				require.NoError(t, err)
+				sql := st.SQL
 				res, err := query.Run(t.Context(), db.SQL(), sql, query.Options{})
 				require.NoError(t, err, sql)
 				rows := make([]string, len(res.Rows))
@@ -114,7 +116,7 @@ func TestNativeReadsGiveTheJSONAnswers(t *testing.T) {
 					}
 					rows[i] = strings.Join(cells, "|")
 				}
-				if !strings.HasSuffix(sql, `ORDER BY "__ord"`) {
+				if !st.Ordered {
 					slices.Sort(rows)
 				}
 				return sql, rows

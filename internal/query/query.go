@@ -41,6 +41,17 @@ type Options struct {
 // Run checks that sqlText is one SELECT statement, executes it on db within the limits and
 // reads the whole result. db should be a sandbox (store.Options.Sandbox).
 func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result, error) {
+	return execute(ctx, db, sqlText, opts, true)
+}
+
+// execute runs sqlText on db within the limits of opts. check runs CheckSQL first, which every
+// SQL text from outside must pass. Only RunKQL skips it, for the SQL that sqlgen rendered from
+// a bound plan (1-2 ms per query, as much as a small dashboard query takes to run): the binder
+// refuses every name outside the catalog and the function registry, sqlgen quotes every
+// identifier and literal and renders one WITH … SELECT, and the golden corpus and the
+// translator's fuzz target require each such text to pass CheckSQL. The sandbox's lockdown, the
+// timeout and the row cap hold either way.
+func execute(ctx context.Context, db *sql.DB, sqlText string, opts Options, check bool) (*Result, error) {
 	if opts.MaxRows <= 0 {
 		opts.MaxRows = 1_000_000
 	}
@@ -49,8 +60,10 @@ func Run(ctx context.Context, db *sql.DB, sqlText string, opts Options) (*Result
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	if err := CheckSQL(ctx, db, sqlText); err != nil {
-		return nil, err
+	if check {
+		if err := CheckSQL(ctx, db, sqlText); err != nil {
+			return nil, err
+		}
 	}
 	args, err := opts.Params.SQLArgs()
 	if err != nil {

@@ -14,33 +14,55 @@ import (
 // order-preserving nodes to the outermost SELECT (spec §4.6).
 const ordCol = `"__ord"`
 
-// DuckDB renders p as one DuckDB SELECT statement. Literals are inlined
-// through quoteString, so args is always empty; it is returned so that a
-// later dialect can bind parameters instead. The result columns are the plan's
-// output schema, in order, named as in KQL; timespans come back as BIGINT
-// ticks and dynamic values as JSON text.
+// DuckDB renders p as one DuckDB SELECT statement (DuckDBStatement without
+// the order).
 func DuckDB(p *kql.Plan) (sql string, args []any, err error) {
+	st, err := DuckDBStatement(p)
+	return st.SQL, st.Args, err
+}
+
+// Statement is a plan rendered as one SELECT.
+type Statement struct {
+	SQL string
+	// Args are the statement's parameters; always empty for DuckDB, whose literals are inlined
+	// through quoteString, and there so that a later dialect can bind them instead.
+	Args []any
+	// Ordered says that the rows come back in an order the query defines (sort, top, or an
+	// order kept through the pipeline); otherwise their order is arbitrary.
+	Ordered bool
+}
+
+// DuckDBStatement renders p as one DuckDB SELECT statement. The result
+// columns are the plan's output schema, in order, named as in KQL; timespans
+// come back as BIGINT ticks and dynamic values as JSON text.
+func DuckDBStatement(p *kql.Plan) (st Statement, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(genError); ok {
-				sql, args, err = "", nil, e
+				st, err = Statement{}, e
 				return
 			}
 			if re, ok := r.(runtime.Error); ok {
-				sql, args, err = "", nil, fmt.Errorf("sqlgen: internal error: %v", re)
+				st, err = Statement{}, fmt.Errorf("sqlgen: internal error: %v", re)
 				return
 			}
 			panic(r)
 		}
 	}()
 	if p == nil || p.Root == nil {
-		return "", nil, fmt.Errorf("sqlgen: empty plan")
+		return Statement{}, fmt.Errorf("sqlgen: empty plan")
 	}
 	if len(p.Root.Out().Columns) == 0 {
-		return "", nil, fmt.Errorf("sqlgen: the query returns no columns")
+		return Statement{}, fmt.Errorf("sqlgen: the query returns no columns")
 	}
 	e := &emitter{}
-	r := e.node(p.Root)
+	r, tail, ok := e.lastSort(p.Root)
+	if !ok {
+		r = e.node(p.Root)
+		if r.ordered {
+			tail = " ORDER BY " + ordCol
+		}
+	}
 	var sb strings.Builder
 	sb.WriteString("WITH ")
 	for i, c := range e.ctes {
@@ -63,11 +85,36 @@ func DuckDB(p *kql.Plan) (sql string, args []any, err error) {
 		}
 		sb.WriteString(col + " AS " + QuoteIdent(c.Name))
 	}
-	sb.WriteString(" FROM " + r.name)
-	if r.ordered {
-		sb.WriteString(" ORDER BY " + ordCol)
+	sb.WriteString(" FROM " + r.name + tail)
+	return Statement{SQL: e.fillSlots(sb.String()), Ordered: r.ordered || ok}, nil
+}
+
+// lastSort emits the input of a sort (or sort and take) that is the last operator, and returns
+// it with the ORDER BY (and LIMIT) that the outermost SELECT applies to it directly: then no
+// row_number() window has to carry the order to the end (spec §4.6). The keys must be columns,
+// which the ORDER BY names qualified by the input, so that they never bind to an output alias
+// of the same name.
+func (e *emitter) lastSort(n kql.PlanNode) (rel, string, bool) {
+	limit := ""
+	if l, ok := n.(*kql.Limit); ok {
+		limit = " LIMIT " + strconv.FormatInt(l.N, 10)
+		n = l.In
 	}
-	return e.fillSlots(sb.String()), nil, nil
+	s, ok := n.(*kql.Sort)
+	if !ok {
+		return rel{}, "", false
+	}
+	for _, k := range s.Keys {
+		if _, ok := k.X.(*kql.ColRef); !ok {
+			return rel{}, "", false
+		}
+	}
+	saved := e.cur
+	defer func() { e.cur = saved }()
+	in := e.node(s.In)
+	e.cur = in
+	keys := e.orderByIn(s.Keys, in.name+".")
+	return in, " ORDER BY " + keys + limit, true
 }
 
 // genError is a refusal raised while emitting; DuckDB returns it.
@@ -257,7 +304,10 @@ func (e *emitter) starExcept(n kql.PlanNode, in rel) (string, map[int]twin) {
 	return strings.Join(parts, ", ") + e.twinCols(tw, srcs), tw
 }
 
-func (e *emitter) orderBy(keys []kql.OrderKey) string {
+func (e *emitter) orderBy(keys []kql.OrderKey) string { return e.orderByIn(keys, "") }
+
+// orderByIn renders sort keys; prefix qualifies the columns that keys name ("n3.").
+func (e *emitter) orderByIn(keys []kql.OrderKey, prefix string) string {
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		dir := " ASC"
@@ -272,7 +322,7 @@ func (e *emitter) orderBy(keys []kql.OrderKey) string {
 		if t, i, ok := e.twinOf(k.X); ok && t.col.Type == kql.TypeDatetime {
 			x = read(t, i, 0) // the stored instant sorts as its UTC timestamp
 		}
-		parts[i] = x + dir + nulls
+		parts[i] = prefix + x + dir + nulls
 	}
 	return strings.Join(parts, ", ")
 }

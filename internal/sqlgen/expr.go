@@ -11,7 +11,7 @@ import (
 // Tick arithmetic constants: timespans are BIGINT ticks of 100 ns.
 const (
 	ticksPerDay = "864000000000"
-	// epoch0 is epoch_us(0001-01-01), the origin of Kusto's bin().
+	// epoch0 is epoch_us(0001-01-01), the origin of Kusto's bin() (epoch0Micros).
 	epoch0 = "(-62135596800000000)"
 )
 
@@ -35,8 +35,8 @@ func (e *emitter) expr(s kql.Scalar) string {
 }
 
 func (e *emitter) inSet(x *kql.InSet) string {
-	if raw, set, ok := e.storedIn(x); ok {
-		return "coalesce(" + raw + " IN (" + set + "), FALSE)"
+	if test, ok := e.storedIn(x); ok {
+		return "coalesce(" + test + ", FALSE)"
 	}
 	ci := strings.HasSuffix(x.Op, "~")
 	neg := strings.HasPrefix(x.Op, "!")
@@ -239,6 +239,11 @@ func (e *emitter) fn(f *kql.Func) string {
 		}
 		return "to_json(" + a(0) + ")"
 	case "bin", "floor":
+		if f.T == kql.TypeDatetime {
+			if out, ok := e.binDatetime(f.Args[0], f.Args[1]); ok {
+				return out
+			}
+		}
 		return e.bin(a(0), a(1), "", f.T)
 	case "bin_at":
 		return e.bin(a(0), a(1), a(2), f.T)
@@ -527,6 +532,36 @@ func (e *emitter) bin(a, size, at string, t kql.Type) string {
 		return "(" + floorInt("("+a+" - "+at+")", size) + " + " + at + ")"
 	}
 	return "CAST(" + floorInt(a, size) + " AS " + sqlType(t) + ")"
+}
+
+// epoch0Micros is epoch_us(0001-01-01), the origin of Kusto's bin().
+const epoch0Micros = -62135596800000000
+
+// binDatetime renders bin(x, size) of a datetime for a constant size that divides the time
+// from 0001-01-01 to 1970-01-01 (every size that divides a day, a week, ...): a multiple of
+// size counted from 0001-01-01 is then one counted from the Unix epoch, so the origin drops
+// out of the arithmetic, and a stored TIMESTAMPTZ is floored as it is stored, without the
+// conversion to TIMESTAMP first. Half the CPU of the general form (1.1 M rows by hour: 100 ms
+// -> 55 ms on a loaded 2-core machine).
+func (e *emitter) binDatetime(x, size kql.Scalar) (string, bool) {
+	c, ok := size.(*kql.Const)
+	if !ok || c.Null {
+		return "", false
+	}
+	ticks, ok := c.Value.(kql.Timespan)
+	if !ok {
+		return "", false
+	}
+	us := int64(ticks) / 10
+	if us <= 0 || epoch0Micros%us != 0 {
+		return "", false
+	}
+	d := "epoch_us(" + e.expr(x) + ")"
+	if t, i, ok := e.twinOf(x); ok && t.col.Type == kql.TypeDatetime {
+		d = "epoch_us(" + read(t, i, 0) + ")"
+	}
+	k := strconv.FormatInt(us, 10)
+	return "make_timestamp(" + d + " - (((" + d + " % " + k + ") + " + k + ") % " + k + "))", true
 }
 
 func startOf(name, a string, args []kql.Scalar, e *emitter) string {

@@ -269,32 +269,40 @@ func (e *emitter) cond(s kql.Scalar) string {
 			}
 		}
 	case *kql.InSet:
-		if raw, set, ok := e.storedIn(x); ok {
-			return "(" + raw + " IN (" + set + "))"
+		if test, ok := e.storedIn(x); ok {
+			return "(" + test + ")"
 		}
 	}
 	return e.expr(s)
 }
 
-// storedIn renders "stored IN (list)" for a case-sensitive in over non-empty constant strings.
-func (e *emitter) storedIn(x *kql.InSet) (raw, set string, ok bool) {
+// storedIn renders a case-sensitive in over non-empty constant strings as a test of the stored
+// column: stored = 'a' for one string, list_contains(['a', 'b'], stored) for more. DuckDB pushes
+// both into the scan, which then reads the other columns of the matching rows only; stored IN
+// ('a', 'b') is a filter after the scan, and with five strings or more a hash join, which also
+// keeps a top-N from fetching its wide columns late (10 M events, 2.8 M rows scanned: 56-76 ms
+// as IN, 26 ms as list_contains). Null is never in the list, as "" is not.
+func (e *emitter) storedIn(x *kql.InSet) (string, bool) {
 	if x.Op != "in" || x.Sub != nil || len(x.List) == 0 {
-		return "", "", false
+		return "", false
 	}
 	for _, it := range x.List {
 		if !nonEmptyConst(it) {
-			return "", "", false
+			return "", false
 		}
 	}
 	t, i, ok := e.twinOf(x.X)
 	if !ok || t.col.Type != kql.TypeString {
-		return "", "", false
+		return "", false
 	}
 	parts := make([]string, len(x.List))
 	for k, it := range x.List {
 		parts[k] = e.expr(it)
 	}
-	return read(t, i, 0), strings.Join(parts, ", "), true
+	if len(parts) == 1 {
+		return read(t, i, 0) + " = " + parts[0], true
+	}
+	return "list_contains([" + strings.Join(parts, ", ") + "], " + read(t, i, 0) + ")", true
 }
 
 // nativePath reads a one-property path of a backed dynamic column (Identity.email,

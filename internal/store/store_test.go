@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/auditlake/auditlake/internal/store"
@@ -186,4 +188,40 @@ func TestWriteCancelledMidwayLeavesTheWriterUsable(t *testing.T) {
 		return tx.Exec("INSERT INTO t VALUES (2)")
 	}))
 	require.Equal(t, int64(2), storetest.Count(t, db, "SELECT sum(x) FROM t"), "only the uncancelled insert is kept")
+}
+
+// TestSandboxConnectionsFetchWideColumnsLate: every connection of a locked sandbox, not only
+// the first (later ones find the configuration locked), plans a top-100 over a table as a
+// narrow top-N plus a row-id semi join that fetches the other columns of the 100 rows only.
+func TestSandboxConnectionsFetchWideColumnsLate(t *testing.T) {
+	dir := t.TempDir()
+	db, err := store.Open(t.Context(), store.Options{Dir: dir})
+	require.NoError(t, err)
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		return tx.Exec("CREATE TABLE meta.late_probe AS SELECT i AS x, repeat('p', 100) || i AS wide FROM range(10000) t(i)")
+	}))
+	require.NoError(t, db.Close())
+
+	sb, err := store.Open(t.Context(), store.Options{Dir: dir, Sandbox: true})
+	require.NoError(t, err)
+	defer sb.Close()
+	first, err := sb.SQL().Conn(t.Context())
+	require.NoError(t, err)
+	defer first.Close()
+	second, err := sb.SQL().Conn(t.Context())
+	require.NoError(t, err)
+	defer second.Close()
+	for i, c := range []*sql.Conn{first, second} {
+		var plan strings.Builder
+		rows, err := c.QueryContext(t.Context(), "EXPLAIN SELECT x, wide FROM meta.late_probe WHERE x % 3 = 0 ORDER BY x DESC LIMIT 100")
+		require.NoError(t, err)
+		for rows.Next() {
+			var k, v string
+			require.NoError(t, rows.Scan(&k, &v))
+			plan.WriteString(v)
+		}
+		require.NoError(t, rows.Err())
+		rows.Close()
+		require.Contains(t, plan.String(), "SEMI", "connection %d", i+1)
+	}
 }
