@@ -43,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/auditlake/auditlake/bench/internal/machine"
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/generate"
 )
@@ -221,7 +222,7 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval, thi
 		return err
 	}
 	d0 := delivered.Load()
-	load0 := loadavg()
+	load0 := machine.LoadAvg()
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(duration)
@@ -273,7 +274,7 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval, thi
 		float64(d1-d0)/secs, float64(e1-e0)/secs, rate)
 	fmt.Printf("server     CPU %.2f cores (process_cpu_seconds_total), RSS %.0f MB\n",
 		(m1["process_cpu_seconds_total"]-m0["process_cpu_seconds_total"])/secs, m1["process_resident_memory_bytes"]/1e6)
-	fmt.Printf("load avg   %s at start, %s at end (uptime; %d CPUs on this machine)\n", load0, loadavg(), numCPU())
+	fmt.Printf("load avg   %s at start, %s at end (uptime; %d CPUs on this machine)\n", load0, machine.LoadAvg(), numCPU())
 	return nil
 }
 
@@ -459,14 +460,6 @@ func scrape(ctx context.Context, hc *http.Client, base, token string) (map[strin
 		}
 	}
 	return out, sc.Err()
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func numCPU() int {
