@@ -7,11 +7,12 @@
 //	go run ./bench/query -events 500000 -data /tmp/bq-small
 //
 // The first run generates the seed scenario (December 2019, the 2019-12-28 cluster spike) in the
-// delivery format, scaled to -events, and ingests it with the real ingest into -data, which it
-// keeps: later runs reuse it. Every query then runs -runs times, KQL and SQL interleaved (their
-// order alternating per round, so drift on a noisy machine hits both), and the program prints
-// p50/p90 latency per question for KQL and SQL and the ratio KQL/SQL of the medians. Before
-// timing, it checks that both forms of each question return the same rows. Not run in CI.
+// delivery format, scaled to -events, ingests it with the real ingest into -data, clusters
+// silver (auditlake cluster) and keeps it: later runs reuse it. Every query then runs -runs
+// times, KQL and SQL interleaved (their order alternating per round, so drift on a noisy
+// machine hits both), and the program prints p50/p90 latency per question for KQL and SQL, the
+// ratio KQL/SQL of the medians and the load average. Before timing, it checks that both forms
+// of each question return the same rows. Not run in CI.
 package main
 
 import (
@@ -26,9 +27,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/bench/internal/machine"
 	"github.com/auditlake/auditlake/internal/auditlog"
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/ingest"
+	"github.com/auditlake/auditlake/internal/medallion"
 	"github.com/auditlake/auditlake/internal/query"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/store"
@@ -226,6 +229,7 @@ func main() {
 		}
 	}
 
+	load0 := machine.LoadAvg()
 	kqlTimes := make([][]time.Duration, len(qs))
 	sqlTimes := make([][]time.Duration, len(qs))
 	for r := 0; r < *runs; r++ {
@@ -258,10 +262,11 @@ func main() {
 		k50, k90 := pct(kqlTimes[i], 50), pct(kqlTimes[i], 90)
 		s50, s90 := pct(sqlTimes[i], 50), pct(sqlTimes[i], 90)
 		ratio := k50 / s50
-		worstP50, worstRatio = max(worstP50, k50, s50), max(worstRatio, ratio)
+		worstP50, worstRatio = max(worstP50, k50), max(worstRatio, ratio)
 		fmt.Printf("%-38s %9.1f %9.1f %9.1f %9.1f %8.2fx\n", q.name, k50, k90, s50, s90, ratio)
 	}
-	fmt.Printf("\nworst p50: %.1f ms (target <= 100 ms); worst KQL/SQL: %.2fx (target <= 1.2x)\n", worstP50, worstRatio)
+	fmt.Printf("\nworst KQL p50: %.1f ms (target <= 100 ms); worst KQL/SQL: %.2fx (target <= 1.2x)\n", worstP50, worstRatio)
+	fmt.Printf("load average: %s at start, %s at end\n", load0, machine.LoadAvg())
 }
 
 // prepare generates the seed scenario scaled to about n events and ingests it into dir.
@@ -307,6 +312,13 @@ func prepare(ctx context.Context, dir string, n int) error {
 		return err
 	}
 	fmt.Printf("ingested %d events in %.0f s\n", sum.Records, time.Since(start).Seconds())
+	// As a deployment keeps it after a large ingest (auditlake cluster): silver in service
+	// and time order, so that zone maps skip the services and days a question does not read.
+	start = time.Now()
+	if _, err := medallion.Cluster(ctx, db); err != nil {
+		return fmt.Errorf("clustering: %w", err)
+	}
+	fmt.Printf("clustered silver.audit in %.0f s\n", time.Since(start).Seconds())
 	return db.Close()
 }
 

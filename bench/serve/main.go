@@ -52,6 +52,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/auditlake/auditlake/bench/internal/machine"
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/generate"
 	"github.com/auditlake/auditlake/internal/store"
@@ -260,7 +261,7 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 		return err
 	}
 	d0 := delivered.Load()
-	load0 := loadavg()
+	load0 := machine.LoadAvg()
 	cpu0 := selfCPU()
 	measuring.Store(true)
 	t0 := time.Now()
@@ -360,7 +361,7 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 	fmt.Printf("server     CPU %.2f cores (process_cpu_seconds_total), RSS %.0f MB\n",
 		(m1["process_cpu_seconds_total"]-m0["process_cpu_seconds_total"])/secs, m1["process_resident_memory_bytes"]/1e6)
 	fmt.Printf("clients    CPU %.2f cores (this process: HTTP clients and feed)\n", (cpu1-cpu0)/secs)
-	fmt.Printf("load avg   %s at start, %s at end (uptime; %d CPUs on this machine)\n", load0, loadavg(), numCPU())
+	fmt.Printf("load avg   %s at start, %s at end (uptime; %d CPUs on this machine)\n", load0, machine.LoadAvg(), numCPU())
 	return nil
 }
 
@@ -641,14 +642,6 @@ func selfCPU() float64 {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
 
 func numCPU() int {

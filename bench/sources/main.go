@@ -22,9 +22,9 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
-	"strings"
 	"time"
 
+	"github.com/auditlake/auditlake/bench/internal/machine"
 	"github.com/auditlake/auditlake/internal/ingest"
 	"github.com/auditlake/auditlake/internal/source"
 	"github.com/auditlake/auditlake/internal/source/sourcetest"
@@ -53,24 +53,10 @@ func main() {
 	must(err)
 	defer db.Close()
 
-	fmt.Println("load average at start:", loadavg())
+	fmt.Println("load average at start:", machine.LoadAvg())
 	bucketPolls(ctx, db, *objects, *polls, *trials, *cpuprofile)
 	streamLatency(ctx, db, *trials)
-	fmt.Println("load average at end:", loadavg())
-}
-
-// loadavg is the 1, 5 and 15 minute load averages (Linux), so the numbers can be read with
-// how busy the machine was.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
+	fmt.Println("load average at end:", machine.LoadAvg())
 }
 
 // bucketPolls fills a bucket with a year of delivery, ingests it, times steady-state polls

@@ -55,7 +55,8 @@ func DuckDBStatement(p *kql.Plan) (st Statement, err error) {
 	if len(p.Root.Out().Columns) == 0 {
 		return Statement{}, fmt.Errorf("sqlgen: the query returns no columns")
 	}
-	e := &emitter{}
+	e := &emitter{need: needs{}}
+	e.need.visit(p.Root, nil)
 	r, tail, ok := e.lastSort(p.Root)
 	if !ok {
 		r = e.node(p.Root)
@@ -152,6 +153,7 @@ type emitter struct {
 	n     int
 	cur   rel    // the input that the expressions being rendered read
 	slots []slot // twin columns written as placeholders (see native.go)
+	need  needs  // the output columns of each node that are read (needs.go)
 }
 
 func (e *emitter) add(body string, ordered bool) rel {
@@ -181,20 +183,33 @@ func sqlType(t kql.Type) string {
 
 // selectList renders "expr AS c0, ..." (plus the order column when kept).
 func selectList(exprs []string, ordered bool) string {
+	return selectKept(exprs, ordered, func(int) bool { return true })
+}
+
+// selectOf is selectList of the output columns of n that are read (needs): the others are
+// left out, and their expressions may be "".
+func (e *emitter) selectOf(n kql.PlanNode, exprs []string, ordered bool) string {
+	return selectKept(exprs, ordered, func(i int) bool { return e.need.keep(n, i) })
+}
+
+func selectKept(exprs []string, ordered bool, keep func(int) bool) string {
 	var sb strings.Builder
 	for i, x := range exprs {
-		if i > 0 {
+		if !keep(i) {
+			continue
+		}
+		if sb.Len() > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteString(x + " AS " + colName(i))
 	}
 	if ordered {
-		if len(exprs) > 0 {
+		if sb.Len() > 0 {
 			sb.WriteString(", ")
 		}
 		sb.WriteString(ordCol)
 	}
-	if len(exprs) == 0 && !ordered {
+	if sb.Len() == 0 {
 		sb.WriteString("NULL AS " + `"__empty"`)
 	}
 	return sb.String()
@@ -219,9 +234,11 @@ func (e *emitter) node(n kql.PlanNode) rel {
 		e.cur = in
 		exprs := make([]string, len(x.Cols))
 		for i, c := range x.Cols {
-			exprs[i] = e.expr(c)
+			if e.need.keep(x, i) {
+				exprs[i] = e.expr(c)
+			}
 		}
-		return e.project(in, exprs, colRefs(x.Cols))
+		return e.project(x, in, exprs, colRefs(x.Cols))
 	case *kql.Extend:
 		in := e.node(x.In)
 		e.cur = in
@@ -237,15 +254,17 @@ func (e *emitter) node(n kql.PlanNode) rel {
 		}
 		refs := colRefs(x.Cols)
 		for i, c := range x.Cols {
-			exprs[x.Targets[i]] = e.expr(c)
+			if e.need.keep(x, x.Targets[i]) {
+				exprs[x.Targets[i]] = e.expr(c)
+			}
 			from[x.Targets[i]] = refs[i]
 		}
-		return e.project(in, exprs, from)
+		return e.project(x, in, exprs, from)
 	case *kql.Sort:
 		in := e.node(x.In)
 		e.cur = in
 		keys := e.orderBy(x.Keys)
-		cols, tw := e.starExcept(x.In, in)
+		cols, tw := e.starExcept(x, in)
 		return e.keep(e.add("SELECT "+cols+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM "+in.name, true), tw)
 	case *kql.Limit:
 		if s, ok := x.In.(*kql.Sort); ok {
@@ -253,7 +272,7 @@ func (e *emitter) node(n kql.PlanNode) rel {
 			e.cur = in
 			keys := e.orderBy(s.Keys)
 			inner := "SELECT * FROM " + in.name + " ORDER BY " + keys + " LIMIT " + strconv.FormatInt(x.N, 10)
-			cols, tw := e.starExcept(s.In, in)
+			cols, tw := e.starExcept(s, in)
 			return e.keep(e.add("SELECT "+cols+", row_number() OVER (ORDER BY "+keys+") AS "+ordCol+" FROM ("+inner+")", true), tw)
 		}
 		in := e.node(x.In)
@@ -281,23 +300,26 @@ func (e *emitter) keep(r rel, twins map[int]twin) rel {
 	return r
 }
 
-// project adds a SELECT of exprs over in; from[j] is the input column that output j is, or -1,
-// so that such columns keep their twins.
-func (e *emitter) project(in rel, exprs []string, from []int) rel {
+// project adds a SELECT of exprs over in, the output columns of n; from[j] is the input column
+// that output j is, or -1, so that such columns keep their twins.
+func (e *emitter) project(n kql.PlanNode, in rel, exprs []string, from []int) rel {
 	tw, srcs := map[int]twin{}, map[int][]string{}
 	passTwins(in, from, "", tw, srcs)
-	return e.keep(e.add("SELECT "+selectList(exprs, in.ordered)+e.twinCols(tw, srcs)+" FROM "+in.name, in.ordered), tw)
+	return e.keep(e.add("SELECT "+e.selectOf(n, exprs, in.ordered)+e.twinCols(tw, srcs)+" FROM "+in.name, in.ordered), tw)
 }
 
-// starExcept lists the input's data columns and twins without the order column.
+// starExcept lists the data columns of n (a sort, whose input in has the same columns) that
+// are read, and in's twins, without the order column.
 func (e *emitter) starExcept(n kql.PlanNode, in rel) (string, map[int]twin) {
 	cols := n.Out().Columns
-	if len(cols) == 0 {
-		return "NULL AS \"__empty\"", nil
-	}
-	parts := make([]string, len(cols))
+	var parts []string
 	for i := range cols {
-		parts[i] = colName(i)
+		if e.need.keep(n, i) {
+			parts = append(parts, colName(i))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"NULL AS \"__empty\""}
 	}
 	tw, srcs := map[int]twin{}, map[int][]string{}
 	passTwins(in, identity(len(cols)), "", tw, srcs)
@@ -338,6 +360,10 @@ func (e *emitter) scan(s *kql.Scan) rel {
 	for i, c := range s.Schema.Columns {
 		if parts := twinParts(c); len(parts) > 0 {
 			tw[i], srcs[i] = newTwin(c, make([][]*usage, len(parts))), parts
+		}
+		if !e.need.keep(s, i) {
+			exprs = append(exprs, "")
+			continue
 		}
 		q := QuoteIdent(c.Name)
 		native := strings.ToUpper(c.Native)
@@ -383,7 +409,7 @@ func (e *emitter) scan(s *kql.Scan) rel {
 	for i, p := range from {
 		path[i] = QuoteIdent(p)
 	}
-	return e.keep(e.add("SELECT "+selectList(exprs, false)+e.twinCols(tw, srcs)+" FROM "+strings.Join(path, "."), false), tw)
+	return e.keep(e.add("SELECT "+e.selectOf(s, exprs, false)+e.twinCols(tw, srcs)+" FROM "+strings.Join(path, "."), false), tw)
 }
 
 func (e *emitter) values(v *kql.Values) rel {
@@ -654,7 +680,7 @@ func (e *emitter) union(u *kql.Union) rel {
 				}
 			}
 		}
-		parts = append(parts, "SELECT "+selectList(exprs, false)+e.twinCols(tw, srcs)+" FROM "+r.name)
+		parts = append(parts, "SELECT "+e.selectOf(u, exprs, false)+e.twinCols(tw, srcs)+" FROM "+r.name)
 	}
 	return e.keep(e.add(strings.Join(parts, "\n  UNION ALL\n  "), false), tw)
 }

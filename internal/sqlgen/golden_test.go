@@ -207,5 +207,14 @@ func FuzzTranslate(f *testing.F) {
 		if err := query.CheckSQL(t.Context(), db, sqlText); errors.Is(err, query.ErrNotSelect) || errors.Is(err, query.ErrNotAllowed) {
 			t.Fatalf("translation refused by CheckSQL: %v\nquery: %q\nsql:\n%s", err, text, sqlText)
 		}
+		// Every column the SQL reads was emitted: one left out as unread (needs.go) would make
+		// DuckDB's binder refuse the statement.
+		rows, err := db.QueryContext(t.Context(), "EXPLAIN "+sqlText)
+		if err == nil {
+			err = rows.Close()
+		}
+		if err != nil && strings.Contains(err.Error(), "Referenced column") {
+			t.Fatalf("translation reads a column it does not emit: %v\nquery: %q\nsql:\n%s", err, text, sqlText)
+		}
 	})
 }

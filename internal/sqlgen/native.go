@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/kql"
 )
@@ -224,12 +225,60 @@ func isConst(s kql.Scalar) bool {
 // datetime names, whatever the session's time zone.
 func (e *emitter) storedTime(a, b kql.Scalar) (string, string, bool) {
 	if t, i, ok := e.twinOf(a); ok && t.col.Type == kql.TypeDatetime && isConst(b) {
-		return read(t, i, 0), "timezone('UTC', " + e.expr(b) + ")", true
+		return read(t, i, 0), e.instant(b), true
 	}
 	if t, i, ok := e.twinOf(b); ok && t.col.Type == kql.TypeDatetime && isConst(a) {
-		return "timezone('UTC', " + e.expr(a) + ")", read(t, i, 0), true
+		return e.instant(a), read(t, i, 0), true
 	}
 	return "", "", false
+}
+
+// instant renders a constant datetime as a TIMESTAMPTZ: a literal with offset +00 when
+// constInstant can evaluate it (DuckDB then binds no ICU function), else through timezone().
+func (e *emitter) instant(s kql.Scalar) string {
+	if t, ok := constInstant(s); ok {
+		return "CAST(" + quoteString(t.Format("2006-01-02 15:04:05.999999")+"+00") + " AS TIMESTAMPTZ)"
+	}
+	return "timezone('UTC', " + e.expr(s) + ")"
+}
+
+// maxFoldMicros bounds the timespans constInstant adds (200 years), within time.Duration.
+const maxFoldMicros = 200 * 366 * 24 * 3600 * 1_000_000
+
+// constInstant evaluates a datetime literal, now(), ago(span) or such a datetime plus or minus a
+// timespan literal exactly as the emitted SQL would (ticks // 10 microseconds, the datetime
+// truncated to microseconds), in UTC. It refuses what it cannot evaluate or what leaves the
+// years 1-9999.
+func constInstant(s kql.Scalar) (time.Time, bool) {
+	switch x := s.(type) {
+	case *kql.Const:
+		t, ok := x.Value.(time.Time)
+		if !ok || x.Null {
+			return time.Time{}, false
+		}
+		t = t.UTC().Truncate(time.Microsecond)
+		return t, t.Year() >= 1 && t.Year() <= 9999
+	case *kql.Func:
+		if x.Name != "+" && x.Name != "-" || len(x.Args) != 2 || x.Args[0].Type() != kql.TypeDatetime || x.Args[1].Type() != kql.TypeTimespan {
+			return time.Time{}, false
+		}
+		t, ok := constInstant(x.Args[0])
+		c, isConst := x.Args[1].(*kql.Const)
+		if !ok || !isConst || c.Null {
+			return time.Time{}, false
+		}
+		span, ok := c.Value.(kql.Timespan)
+		us := int64(span) / 10
+		if !ok || us > maxFoldMicros || us < -maxFoldMicros {
+			return time.Time{}, false
+		}
+		if x.Name == "-" {
+			us = -us
+		}
+		t = t.Add(time.Duration(us) * time.Microsecond)
+		return t, t.Year() >= 1 && t.Year() <= 9999
+	}
+	return time.Time{}, false
 }
 
 // storedString returns the stored VARCHAR of a when a is such a column, and b is a non-empty
