@@ -301,6 +301,12 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 	}
 	cancel()
 	wg.Wait()
+	// What one refresh of every panel costs on the data the run ended with (each computed once,
+	// a pinned now keeping it out of the cache): the cache's lag under steady writes follows it.
+	viewCost, err := panelCosts(ctx, hc, reqs, viewer)
+	if err != nil {
+		return err
+	}
 	if profile != "" {
 		if err := <-profDone; err != nil {
 			return err
@@ -342,6 +348,7 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 		fmt.Printf("answer age p50 %d s  p90 %d s  max %d s (how far the cached dashboards lag the data)\n",
 			ages[len(ages)/2], ages[len(ages)*9/10], ages[len(ages)-1])
 	}
+	fmt.Printf("panels     %s\n", viewCost)
 	fmt.Printf("view cache")
 	for _, k := range []string{"hit", "stale", "shared", "miss"} {
 		fmt.Printf("  %s %.0f", k, m1["auditlake_view_cache_requests_total:"+k]-m0["auditlake_view_cache_requests_total:"+k])
@@ -512,6 +519,42 @@ func dashboardRequests(ctx context.Context, hc *http.Client, base, token string)
 	for _, v := range []string{"ingest_health", "data_range", "cluster_creators_on_day?day=2019-12-28", "jobs_behind_creates?day=2019-12-28",
 		"job_creator?job_id=31303", "job_events?job_id=31303&" + rng} {
 		out = append(out, base+"/api/v1/views/"+v)
+	}
+	return out, nil
+}
+
+// panelCosts computes every dashboard request once, uncached, and describes the total and
+// the slowest.
+func panelCosts(ctx context.Context, hc *http.Client, reqs []string, token string) (string, error) {
+	type cost struct {
+		view string
+		d    time.Duration
+	}
+	var costs []cost
+	var total time.Duration
+	pin := url.QueryEscape(time.Now().UTC().Format(time.RFC3339Nano))
+	for _, u := range reqs {
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		t0 := time.Now()
+		code, body, _, err := get(ctx, hc, u+sep+"now="+pin, token)
+		if err != nil {
+			return "", err
+		}
+		if code != http.StatusOK {
+			return "", fmt.Errorf("GET %s: %d %.300s", u, code, body)
+		}
+		d := time.Since(t0)
+		v, _, _ := strings.Cut(u[strings.Index(u, "/views/")+len("/views/"):], "?")
+		costs = append(costs, cost{v, d})
+		total += d
+	}
+	slices.SortFunc(costs, func(a, b cost) int { return int(b.d - a.d) })
+	out := fmt.Sprintf("all %d computed once, uncached, at the end: %v; slowest", len(costs), total.Round(time.Millisecond))
+	for _, c := range costs[:min(4, len(costs))] {
+		out += fmt.Sprintf(" %s %v", c.view, c.d.Round(time.Millisecond))
 	}
 	return out, nil
 }
