@@ -180,7 +180,12 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
+			clustered := func(st app.ClusterStats) {
+				fmt.Fprintf(out, "sorted the %d newest rows by service and time in %.1f s (so queries over one service skip the others)\n",
+					st.Rows, st.Duration.Seconds())
+			}
 			if o.Watch {
+				o.OnCluster = clustered
 				o.OnRun = func(s app.IngestSummary, err error) {
 					if err != nil {
 						fmt.Fprintln(cmd.ErrOrStderr(), "ingest run failed:", err)
@@ -193,6 +198,8 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 				_, err := app.Ingest(cmd.Context(), g.env(), o)
 				return err
 			}
+			var sorted *app.ClusterStats
+			o.OnCluster = func(st app.ClusterStats) { sorted = &st } // printed after the progress bar
 			prog, done := progress("ingesting", true)
 			o.Progress = prog
 			sum, err := app.Ingest(cmd.Context(), g.env(), o)
@@ -201,6 +208,9 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 				return err
 			}
 			fmt.Fprintln(out, app.SummaryLine(sum))
+			if sorted != nil {
+				clustered(*sorted)
+			}
 			for _, e := range sum.Errors {
 				fmt.Fprintln(cmd.ErrOrStderr(), "  not ingested:", e)
 			}
@@ -210,6 +220,8 @@ AUDITLAKE_EVENTHUBS_CONNECTION_STRING). Rows and offsets commit in one transacti
 	c.Flags().StringVar(&o.Source, "source", "", "folder, file://, s3://, gs://, azblob://, kafka:// or eventhubs:// URL to ingest (required)")
 	c.Flags().BoolVar(&o.Watch, "watch", false, "keep polling the source until interrupted")
 	c.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "poll interval with --watch")
+	c.Flags().Int64Var(&o.ClusterMinRows, "cluster-min-rows", app.DefaultClusterMinRows,
+		"sort the newest rows of silver.audit by service and time once this many are in delivery order (after the run; with --watch when caught up); -1: never")
 	_ = c.MarkFlagRequired("source")
 	return c
 }
@@ -329,7 +341,9 @@ func clusterCmd(g *globals) *cobra.Command {
 		Short: "Rewrite silver in service and time order, so queries skip what they do not read",
 		Long: "cluster rewrites silver.audit sorted by service_name and event_time, in one transaction, and checkpoints. " +
 			"Gold and the Log Analytics views each select a few services and usually a time range, so DuckDB's zone maps then skip " +
-			"the other row groups. Ingestion appends in delivery order; run cluster after a large backfill, or now and then. " +
+			"the other row groups. Ingestion appends in delivery order and sorts its newest rows this way by itself once there are " +
+			"--cluster-min-rows of them (after a run, or in watch mode and in serve when the sources are caught up); " +
+			"cluster sorts the whole table, which also merges the sorted tails. " +
 			"Stop auditlake serve first: it holds the database.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -62,6 +62,12 @@ type IngestOptions struct {
 	Interval time.Duration               // poll interval in watch mode; default 2s
 	Progress func(done, total int64)     // per decoded object (bytes)
 	OnRun    func(ingest.Summary, error) // after every run in watch mode
+	// ClusterMinRows is the tail of rows in delivery order at which silver.audit's new rows
+	// are rewritten in medallion.ClusterOrder: after a run, or in watch mode after a run that
+	// found nothing new. 0: medallion.DefaultClusterMinRows; negative: never.
+	ClusterMinRows int64
+	// OnCluster is told about each clustering of the tail.
+	OnCluster func(medallion.ClusterStats)
 }
 
 // Ingest ingests a source once, or keeps watching it.
@@ -83,13 +89,65 @@ func Ingest(ctx context.Context, env Env, o IngestOptions) (ingest.Summary, erro
 	if err != nil {
 		return ingest.Summary{}, err
 	}
+	tail := tailClusterer{db: db, min: o.ClusterMinRows, log: env.logger().With("component", "cluster"), done: o.OnCluster}
 	if !o.Watch {
-		return in.Once(ctx)
+		sum, err := in.Once(ctx)
+		if err == nil && sum.Ingested > 0 {
+			tail.run(ctx)
+		}
+		return sum, err
 	}
 	if o.Interval <= 0 {
 		o.Interval = 2 * time.Second
 	}
-	return ingest.Summary{}, in.Watch(ctx, o.Interval, o.OnRun)
+	return ingest.Summary{}, in.Watch(ctx, o.Interval, func(s ingest.Summary, err error) {
+		if o.OnRun != nil {
+			o.OnRun(s, err)
+		}
+		if err == nil && s.Ingested == 0 { // caught up: a quiet moment to sort what came in
+			tail.run(ctx)
+		}
+	})
+}
+
+// ClusterStats summarizes a clustering of silver.audit.
+type ClusterStats = medallion.ClusterStats
+
+// DefaultClusterMinRows is IngestOptions.ClusterMinRows' default.
+const DefaultClusterMinRows = medallion.DefaultClusterMinRows
+
+// tailClusterer rewrites silver.audit's newest rows in medallion.ClusterOrder once there are
+// enough of them (medallion.ClusterTail), so that queries over one service skip the others'
+// row groups. A failure is logged: the rows are ingested either way, only their order waits
+// for the next try.
+type tailClusterer struct {
+	db   *store.DB
+	min  int64
+	log  *slog.Logger
+	done func(medallion.ClusterStats)
+}
+
+func (t tailClusterer) run(ctx context.Context) {
+	minRows := t.min
+	switch {
+	case minRows < 0:
+		return
+	case minRows == 0:
+		minRows = medallion.DefaultClusterMinRows
+	}
+	st, err := medallion.ClusterTail(ctx, t.db, minRows)
+	if err != nil {
+		if ctx.Err() == nil {
+			t.log.Warn("clustering the newest rows of silver.audit failed; the next run tries again", "err", err)
+		}
+		return
+	}
+	if st.Rows > 0 {
+		t.log.Info("clustered the newest rows of silver.audit", "rows", st.Rows, "duration", st.Duration)
+		if t.done != nil {
+			t.done(st)
+		}
+	}
 }
 
 // QueryOptions configure Query.

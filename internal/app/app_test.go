@@ -147,3 +147,40 @@ func column(rows [][]string) []string {
 	}
 	return out
 }
+
+// TestIngestSortsALargeTail: a run that leaves at least ClusterMinRows rows in delivery order
+// sorts them by service and time before it returns; -1 turns that off.
+func TestIngestSortsALargeTail(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	_, err := app.GenerateFromFlags(t.Context(), app.GenerateFlags{Out: src, Scenario: "steady", Format: "delivery",
+		Start: "2024-03-04", Days: 2, Workspaces: 2, EventsPerDay: 150, Seed: 3})
+	require.NoError(t, err)
+	for _, min := range []int64{-1, 100} {
+		env := app.Env{Data: filepath.Join(dir, "data"+strconv.FormatInt(min, 10))}
+		var sorted []app.ClusterStats
+		sum, err := app.Ingest(t.Context(), env, app.IngestOptions{Source: src, ClusterMinRows: min,
+			OnCluster: func(st app.ClusterStats) { sorted = append(sorted, st) }})
+		require.NoError(t, err)
+		require.Greater(t, sum.Records, int64(100))
+		// In storage order, a run of rows of one service is as long as the rows allow only when sorted.
+		services := column(sqlRows(t, env, "SELECT service_name FROM silver.audit ORDER BY rowid"))
+		changes := 0
+		for i := 1; i < len(services); i++ {
+			if services[i] != services[i-1] {
+				changes++
+			}
+		}
+		distinct := len(column(sqlRows(t, env, "SELECT DISTINCT service_name FROM silver.audit")))
+		if min < 0 {
+			require.Empty(t, sorted)
+			require.Greater(t, changes, 10*distinct, "delivery order interleaves the services")
+			continue
+		}
+		require.Len(t, sorted, 1)
+		require.Equal(t, sum.Records, sorted[0].Rows)
+		require.Equal(t, distinct-1, changes, "each service's rows are together")
+		var report bytes.Buffer
+		require.NoError(t, app.Check(t.Context(), env, &report), report.String())
+	}
+}

@@ -61,6 +61,9 @@ type ServeOptions struct {
 	Registry *prometheus.Registry
 	// StopTimeout bounds the shutdown of each component. Default 15s.
 	StopTimeout time.Duration
+	// ClusterMinRows is IngestOptions.ClusterMinRows for the server's bucket sources: when a
+	// pass over them finds nothing new, the newest rows are sorted once there are this many.
+	ClusterMinRows int64
 }
 
 // ServerInfo is written to DIR/serve.json while a server runs, so that other commands can
@@ -131,6 +134,7 @@ func Serve(ctx context.Context, env Env, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	loop.tail = tailClusterer{db: db, min: o.ClusterMinRows, log: log.With("component", "cluster")}
 	reloadOK := prometheus.NewGauge(prometheus.GaugeOpts{Name: "auditlake_config_last_reload_successful", Help: "Whether the last config reload succeeded (1) or was refused (0)."})
 	reloadTime := prometheus.NewGauge(prometheus.GaugeOpts{Name: "auditlake_config_last_reload_success_timestamp_seconds", Help: "When the config was last loaded."})
 	if err := reg.Register(reloadOK); err != nil {
@@ -516,11 +520,18 @@ type ingestLoop struct {
 	metrics *ingest.Metrics // per source
 	streams *streamRunner
 
+	// tail sorts the newest rows when the bucket sources are caught up.
+	tail tailClusterer
+
 	mu      sync.Mutex
 	sources []sourceSpec
 	states  map[string]*web.SourceStatus // by URL
 	changed chan struct{}
 }
+
+// tailEvery spaces the server's checks of the unsorted tail: each counts the rows after the
+// mark, a scan of one column.
+const tailEvery = 30 * time.Second
 
 type ingestMetrics struct {
 	runs        *prometheus.CounterVec
@@ -611,6 +622,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 	cached := map[string]*ingest.Ingester{}
 	cachedSpec := map[string]sourceSpec{} // what each cached Ingester was built from
 	stopped := map[string]bool{}
+	var lastTail time.Time
 	var buckets []*source.Bucket
 	defer func() {
 		for _, b := range buckets {
@@ -625,6 +637,7 @@ func (l *ingestLoop) run(ctx context.Context) error {
 		l.streams.sync(ctx, sources)
 		wait := time.Hour
 		now := time.Now()
+		polled, quiet := false, true // a bucket source ran, and none found anything new
 		for _, s := range sources {
 			if source.IsStream(s.URL) || stopped[s.URL] {
 				continue
@@ -663,11 +676,19 @@ func (l *ingestLoop) run(ctx context.Context) error {
 					l.log.Error("source stopped; fix its credentials or permissions and reload the config", "source", s.Name, "err", err)
 				}
 				l.record(s, sum, err, stopped[s.URL])
+				polled = true
+				if err != nil || sum.Ingested > 0 {
+					quiet = false
+				}
 				// The interval runs from the poll's start: a run that took longer than the
 				// interval (a backlog) is followed by the next at once, not after a pause.
 				next[s.URL] = started.Add(s.Interval)
 			}
 			wait = min(wait, time.Until(next[s.URL]))
+		}
+		if polled && quiet && time.Since(lastTail) >= tailEvery {
+			lastTail = time.Now()
+			l.tail.run(ctx)
 		}
 		t := time.NewTimer(max(wait, 0))
 		select {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/auditlake/auditlake/internal/app"
 	"github.com/auditlake/auditlake/internal/generate"
@@ -210,4 +211,27 @@ func TestReloadWithABadConfigChangesNothing(t *testing.T) {
 	reloads <- struct{}{}
 	require.NoError(t, <-results)
 	require.Equal(t, []string{"second"}, names(), "a good config applies")
+}
+
+// TestServeSortsTheTailWhenCaughtUp: once a pass over the sources finds nothing new, the
+// server sorts the rows ingested since the last sort by service and time.
+func TestServeSortsTheTailWhenCaughtUp(t *testing.T) {
+	src := t.TempDir()
+	_, err := generate.Run(t.Context(), generate.Options{Out: src, Scenario: "steady", Days: 1, Workspaces: 2, EventsPerDay: 100, Seed: 5})
+	require.NoError(t, err)
+	env := app.Env{Data: filepath.Join(t.TempDir(), "data")}
+	_, secret, err := app.TokenCreate(t.Context(), env, "analyst", "serve-test")
+	require.NoError(t, err)
+	startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Sources: []string{src}, Interval: 50 * time.Millisecond, ClusterMinRows: 50})
+	sql := func(q string) string {
+		var out strings.Builder
+		require.NoError(t, app.Query(t.Context(), env, app.QueryOptions{Text: q, Format: "csv", Token: secret}, &out))
+		return strings.TrimSpace(out.String())
+	}
+	require.Eventually(t, func() bool { return sql("SELECT count(*) AS n FROM meta.cluster_state") == "n\n1" }, time.Minute, 20*time.Millisecond)
+	// In storage order each service's rows are now together.
+	runs := sql("SELECT count(*) AS n FROM (SELECT service_name IS DISTINCT FROM lag(service_name) OVER (ORDER BY rowid) AS starts FROM silver.audit) WHERE starts")
+	services := sql("SELECT count(DISTINCT service_name) AS n FROM silver.audit")
+	require.Equal(t, services, runs)
+	require.NotEqual(t, "n\n0", services)
 }

@@ -368,6 +368,9 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	}
 	var committed []entry
 	err := in.opts.DB.BulkWrite(ctx, func(tx *store.Tx) error {
+		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
+		// order, which incremental clustering (medallion.ClusterTail) relies on.
+		now = in.opts.Now().UTC().Truncate(time.Microsecond)
 		add, objects, committed = Summary{}, 0, committed[:0]
 		b, err := newBatch(tx, now)
 		if err != nil {

@@ -189,6 +189,9 @@ func (p *Push) ingest(ctx context.Context, body io.Reader, key string) (PushResu
 	now := p.opts.Now().UTC().Truncate(time.Microsecond)
 	var dup *PushResult
 	err = p.opts.DB.Write(ctx, func(tx *store.Tx) error {
+		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
+		// order, which incremental clustering (medallion.ClusterTail) relies on.
+		now = p.opts.Now().UTC().Truncate(time.Microsecond)
 		dup = nil
 		if key != "" {
 			prev, err := storedPush(tx, path, sum)

@@ -231,6 +231,9 @@ func (s *StreamIngester) Commit(ctx context.Context, msgs []source.Message) (Sum
 		newNext[r.partition] = r.last + 1
 	}
 	err := s.opts.DB.Write(ctx, func(tx *store.Tx) error {
+		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
+		// order, which incremental clustering (medallion.ClusterTail) relies on.
+		now = s.opts.Now().UTC().Truncate(time.Microsecond)
 		sum = Summary{}
 		b, err := newBatch(tx, now)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/auditlake/auditlake/internal/auditlog"
 	"github.com/auditlake/auditlake/internal/medallion"
 	"github.com/auditlake/auditlake/internal/medallion/medalliontest"
+	"github.com/auditlake/auditlake/internal/store"
 	"github.com/auditlake/auditlake/internal/store/storetest"
 	"github.com/stretchr/testify/require"
 )
@@ -157,18 +158,7 @@ func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
 	medalliontest.Append(t, db, at(event("clusters", "delete"), 2), at(event("jobs", "runSucceeded"), 3),
 		at(event("secrets", "getSecret", "scope", "s"), 7), at(event("clusters", "create", "cluster_name", "b"), 4))
 	before := func() []string {
-		var out []string
-		rows, err := db.QueryContext(t.Context(), `SELECT service_name || ' ' || strftime(event_time, '%H') || ' ' || event_id || ' ' || coalesce(to_json(request_params), '')
-			FROM silver.audit ORDER BY rowid`)
-		require.NoError(t, err)
-		defer rows.Close()
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return storageOrder(t, db, `service_name || ' ' || strftime(event_time, '%H') || ' ' || event_id || ' ' || coalesce(to_json(request_params), '')`)
 	}
 	rowsBefore := before()
 	st, err := medallion.Cluster(t.Context(), db)
@@ -187,4 +177,66 @@ func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
 	_, err = medallion.Cluster(t.Context(), db)
 	require.NoError(t, err)
 	require.Equal(t, rowsAfter, before())
+}
+
+func TestClusterTailSortsOnlyTheNewRows(t *testing.T) {
+	db := storetest.Open(t)
+	at := func(ev auditlog.Event, h int) auditlog.Event {
+		ev.Time = time.Date(2019, 12, 28, h, 0, 0, 0, time.UTC)
+		ev.EventID += "-" + strconv.Itoa(h)
+		return ev
+	}
+	order := func() []string { return storageOrder(t, db, `service_name || ' ' || strftime(event_time, '%H')`) }
+	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	medalliontest.AppendAt(t, db, t1, at(event("jobs", "runFailed"), 5), at(event("clusters", "create"), 9), at(event("accounts", "login"), 1))
+
+	// Below the minimum nothing moves; at it, the three rows are sorted.
+	st, err := medallion.ClusterTail(t.Context(), db, 4)
+	require.NoError(t, err)
+	require.Zero(t, st.Rows)
+	require.Equal(t, []string{"jobs 05", "clusters 09", "accounts 01"}, order())
+	st, err = medallion.ClusterTail(t.Context(), db, 3)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, st.Rows)
+	first := order()
+	require.Equal(t, []string{"accounts 01", "clusters 09", "jobs 05"}, first)
+
+	// Rows ingested later form the new tail: sorting it leaves the clustered rows where they are.
+	medalliontest.AppendAt(t, db, t1.Add(time.Minute), at(event("secrets", "getSecret"), 7), at(event("clusters", "delete"), 2),
+		at(event("accounts", "logout"), 3))
+	st, err = medallion.ClusterTail(t.Context(), db, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, st.Rows)
+	require.Equal(t, append(first, "accounts 03", "clusters 02", "secrets 07"), order())
+	st, err = medallion.ClusterTail(t.Context(), db, 1)
+	require.NoError(t, err)
+	require.Zero(t, st.Rows, "nothing new since")
+	require.EqualValues(t, 2, storetest.Count(t, db, "SELECT count(*) FROM gold.clusters"))
+
+	// A full Cluster merges the sorted tails; a replay (delivery order again) resets the mark.
+	_, err = medallion.Cluster(t.Context(), db)
+	require.NoError(t, err)
+	all := order()
+	require.True(t, slices.IsSorted(all), "%v", all)
+	require.Len(t, all, 6)
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("DELETE FROM meta.cluster_state") }))
+	st, err = medallion.ClusterTail(t.Context(), db, 1)
+	require.NoError(t, err)
+	require.EqualValues(t, 6, st.Rows, "without a mark every row is the tail")
+}
+
+// storageOrder returns expr for each row of silver.audit in storage (rowid) order.
+func storageOrder(t *testing.T, db *store.DB, expr string) []string {
+	t.Helper()
+	var out []string
+	rows, err := db.QueryContext(t.Context(), "SELECT "+expr+" FROM silver.audit ORDER BY rowid")
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
 }

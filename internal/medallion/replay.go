@@ -36,7 +36,7 @@ func Replay(ctx context.Context, db *store.DB) (ReplayStats, error) {
 				return err
 			}
 		}
-		if err := tx.Exec("DELETE FROM silver.audit; DELETE FROM meta.param_keys; DELETE FROM meta.services"); err != nil {
+		if err := tx.Exec("DELETE FROM silver.audit; DELETE FROM meta.param_keys; DELETE FROM meta.services; DELETE FROM meta.cluster_state"); err != nil {
 			return err
 		}
 		cat, err := LoadCatalog(tx)

@@ -14,6 +14,12 @@ import (
 // Append writes evs to silver in one transaction, with the views, and commits the catalog.
 func Append(t testing.TB, db *store.DB, evs ...auditlog.Event) {
 	t.Helper()
+	AppendAt(t, db, time.Unix(0, 0), evs...)
+}
+
+// AppendAt is Append with ingested_at = at.
+func AppendAt(t testing.TB, db *store.DB, at time.Time, evs ...auditlog.Event) {
+	t.Helper()
 	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
 		cat, err := medallion.LoadCatalog(tx)
 		require.NoError(t, err)
@@ -21,7 +27,7 @@ func Append(t testing.TB, db *store.DB, evs ...auditlog.Event) {
 		w, err := medallion.NewSilverWriter(tx, cat)
 		require.NoError(t, err)
 		for i := range evs {
-			require.NoError(t, w.Append(&evs[i], medallion.Origin{File: "file:///x.json", Format: auditlog.FormatDelivery, IngestedAt: time.Unix(0, 0)}))
+			require.NoError(t, w.Append(&evs[i], medallion.Origin{File: "file:///x.json", Format: auditlog.FormatDelivery, IngestedAt: at}))
 		}
 		return cat.Commit(tx)
 	}))
