@@ -11,6 +11,7 @@
 //	go run ./bench/serve -clients 0                       # ingest only
 //	go run ./bench/serve -rate 0                          # queries only, no ingest
 //	go run ./bench/serve -cpuprofile /tmp/serve.prof      # and go tool pprof -top /tmp/serve.prof
+//	go run ./bench/serve -trace /tmp/serve.trace          # and go tool trace -pprof=sync /tmp/serve.trace
 //
 // The first run generates the seed scenario (-events-per-day, 3 workspaces, December 2019) into
 // -data, ingests it and keeps the database as seed.duckdb; every run starts from a copy of it,
@@ -38,7 +39,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	_ "net/http/pprof" // the server child's profile endpoint (-cpuprofile)
+	_ "net/http/pprof" // the server child's profile endpoint (-cpuprofile, -trace)
 	"net/url"
 	"os"
 	"os/exec"
@@ -69,6 +70,7 @@ func main() {
 		interval = flag.Duration("interval", 2*time.Second, "the server's poll interval of the watched folder (serve's default)")
 		rps      = flag.Float64("rps", 300, "requests per second of all clients together, each on a schedule (0: every client as fast as the server answers)")
 		profile  = flag.String("cpuprofile", "", "write a CPU profile of the server process over the measured duration to this file (go tool pprof FILE)")
+		trace    = flag.String("trace", "", "write an execution trace of the server process over the first 5 s of the measured duration to this file (go tool trace FILE)")
 		server   = flag.Bool("server", false, "internal: run app.Serve (the child process)")
 		source   = flag.String("source", "", "internal: the watched folder of the child")
 	)
@@ -78,7 +80,7 @@ func main() {
 		return
 	}
 	log.SetFlags(0)
-	if err := run(*data, *perDay, *clients, *rate, *duration, *warmup, *interval, *rps, *profile); err != nil {
+	if err := run(*data, *perDay, *clients, *rate, *duration, *warmup, *interval, *rps, *profile, *trace); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -87,7 +89,7 @@ func main() {
 func runServer(data, source string, interval time.Duration) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	// net/http/pprof on its own loopback listener, for -cpuprofile.
+	// net/http/pprof on its own loopback listener, for -cpuprofile and -trace.
 	pl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pprof:", err)
@@ -110,7 +112,7 @@ func runServer(data, source string, interval time.Duration) {
 	}
 }
 
-func run(data string, perDay, clients, rate int, duration, warmup, interval time.Duration, rps float64, profile string) error {
+func run(data string, perDay, clients, rate int, duration, warmup, interval time.Duration, rps float64, profile, trace string) error {
 	ctx := context.Background()
 	env := app.Env{Data: data}
 	seed := filepath.Join(data, "seed-source")
@@ -267,7 +269,15 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 	t0 := time.Now()
 	profDone := make(chan error, 1)
 	if profile != "" {
-		go func() { profDone <- cpuProfile(pprofBase, duration, profile) }()
+		go func() {
+			profDone <- debugFetch(pprofBase, fmt.Sprintf("profile?seconds=%d", max(1, int(duration.Seconds()))), profile)
+		}()
+	}
+	traceDone := make(chan error, 1)
+	if trace != "" {
+		go func() {
+			traceDone <- debugFetch(pprofBase, fmt.Sprintf("trace?seconds=%d", max(1, int(min(duration, 5*time.Second).Seconds()))), trace)
+		}()
 	}
 	time.Sleep(duration)
 	measuring.Store(false)
@@ -312,6 +322,12 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 			return err
 		}
 		log.Printf("server CPU profile written to %s (go tool pprof -top %s)", profile, profile)
+	}
+	if trace != "" {
+		if err := <-traceDone; err != nil {
+			return err
+		}
+		log.Printf("server execution trace written to %s (go tool trace %s; go tool trace -pprof=sync %s for where goroutines waited)", trace, trace, trace)
 	}
 
 	mu.Lock()
@@ -654,18 +670,18 @@ func scrape(ctx context.Context, hc *http.Client, base, token string) (map[strin
 	return out, sc.Err()
 }
 
-// cpuProfile fetches a CPU profile of the server process over d into file.
-func cpuProfile(base string, d time.Duration, file string) error {
+// debugFetch writes the server's /debug/pprof/<what> (a profile or trace over a time) to file.
+func debugFetch(base, what, file string) error {
 	if base == "" {
 		return errors.New("the server printed no pprof address")
 	}
-	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", base, max(1, int(d.Seconds()))))
+	resp, err := http.Get(base + "/debug/pprof/" + what)
 	if err != nil {
-		return fmt.Errorf("CPU profile: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("CPU profile: %s", resp.Status)
+		return fmt.Errorf("%s: %s", what, resp.Status)
 	}
 	f, err := os.Create(file)
 	if err != nil {

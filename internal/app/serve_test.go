@@ -59,7 +59,7 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	env := app.Env{Data: filepath.Join(t.TempDir(), "data")}
 	_, secret, err := app.TokenCreate(t.Context(), env, "analyst", "serve-test")
 	require.NoError(t, err)
-	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Sources: []string{src}})
+	addr, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", Sources: []string{src}, ClusterMinRows: -1})
 
 	// The server holds the database: auditlake query and export go through its API, with the
 	// admin secret it keeps in serve.json (readable by the data directory's owner only).
@@ -77,21 +77,6 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	require.ErrorContains(t, err, "nope", "the server's error comes back")
 	err = app.Query(t.Context(), env, app.QueryOptions{Text: "SELECT 1", Format: "csv", Token: "alk_wrong"}, &out)
 	require.ErrorContains(t, err, "not valid")
-	// The server runs the export, staging through its data directory (its database may not
-	// write the lake): a Delta table, and a second run adds nothing.
-	lake := filepath.Join(t.TempDir(), "lake")
-	exp, err := app.Export(t.Context(), env, app.ExportOptions{To: lake})
-	require.NoError(t, err)
-	require.Equal(t, "silver.audit", exp.Tables[0].Table)
-	require.FileExists(t, filepath.Join(lake, "silver", "audit", "_delta_log", "00000000000000000000.json"))
-	exp, err = app.Export(t.Context(), env, app.ExportOptions{To: lake})
-	require.NoError(t, err)
-	for _, s := range exp.Tables {
-		require.Zero(t, s.Added, "%s: nothing new", s.Table)
-	}
-	_, err = app.Export(t.Context(), env, app.ExportOptions{To: "ftp://x/y"})
-	require.ErrorContains(t, err, `scheme "ftp" is not supported`, "the server's error comes back")
-
 	// The first poll runs at start; wait for it through the status endpoint (each request
 	// blocks on the answer, no sleeping).
 	var status struct {
@@ -119,6 +104,22 @@ func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&res))
 	resp.Body.Close()
 	require.Positive(t, res.Rows[0][0])
+
+	// The server runs the export, staging through its data directory (its database may not
+	// write the lake): a Delta table, and a second run adds nothing (after the first poll, and
+	// with the tail sort off, nothing changes silver between them).
+	lake := filepath.Join(t.TempDir(), "lake")
+	exp, err := app.Export(t.Context(), env, app.ExportOptions{To: lake})
+	require.NoError(t, err)
+	require.Equal(t, "silver.audit", exp.Tables[0].Table)
+	require.FileExists(t, filepath.Join(lake, "silver", "audit", "_delta_log", "00000000000000000000.json"))
+	exp, err = app.Export(t.Context(), env, app.ExportOptions{To: lake})
+	require.NoError(t, err)
+	for _, s := range exp.Tables {
+		require.Zero(t, s.Added, "%s: nothing new", s.Table)
+	}
+	_, err = app.Export(t.Context(), env, app.ExportOptions{To: "ftp://x/y"})
+	require.ErrorContains(t, err, `scheme "ftp" is not supported`, "the server's error comes back")
 
 	// Every dashboard view runs with its default parameters.
 	var views struct{ Views []struct{ Name string } }
