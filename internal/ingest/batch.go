@@ -86,9 +86,15 @@ func (b *batch) addContent(fileID int64, path string, d *decoded) error {
 		return err
 	}
 	origin := medallion.Origin{File: path, Format: d.format, IngestedAt: b.now}
-	for i := range d.events {
-		if err := b.silver.Append(&d.events[i], origin); err != nil {
+	if d.keys != nil && len(d.prepared) == len(d.events) {
+		if err := b.silver.AppendPrepared(d.events, d.prepared, d.keys, origin); err != nil {
 			return fmt.Errorf("%s: %w", path, err)
+		}
+	} else {
+		for i := range d.events {
+			if err := b.silver.Append(&d.events[i], origin); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
 	}
 	for _, q := range d.quarantine {

@@ -30,12 +30,17 @@ var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<
 
 // decoded is one object version, decoded and ready to commit.
 type decoded struct {
-	job        job
-	err        error // the object could not be read
-	sha256     string
-	format     auditlog.Format
-	lines      int64
-	events     []auditlog.Event
+	job    job
+	err    error // the object could not be read
+	sha256 string
+	format auditlog.Format
+	lines  int64
+	events []auditlog.Event
+	// prepared[i] is what the writer derives from events[i], and keys their services and
+	// keys: computed here, on the decoders' cores, so that the one writer only appends.
+	prepared   []medallion.Prepared
+	arena      []byte
+	keys       medallion.KeySet
 	blocks     []medallion.Block
 	quarantine []badLine
 }
@@ -115,7 +120,11 @@ func (d *decoded) decodeLines(r io.Reader, size int64) error {
 		readerPool.Put(br)
 	}()
 	// Delivered records average about 600 bytes; a compressed object grows the slice as usual.
-	d.events = make([]auditlog.Event, 0, min(size/600, 1<<16)+1)
+	n := min(size/600, 1<<16) + 1
+	d.events = make([]auditlog.Event, 0, n)
+	d.prepared = make([]medallion.Prepared, 0, n)
+	d.keys = medallion.KeySet{}
+	d.arena = make([]byte, 0, size/4) // params are about a fifth of a delivered record
 	var (
 		dec      *auditlog.Decoder
 		recs     []auditlog.Record
@@ -213,6 +222,11 @@ func (d *decoded) decodeOne(dec *auditlog.Decoder, recs *[]auditlog.Record, bloc
 		}
 		blocks.Add(medallion.RawRecord{Line: n, Index: i, Raw: r.Raw})
 		d.events = append(d.events, r.Event)
+		ev := &d.events[len(d.events)-1]
+		var p medallion.Prepared
+		p, d.arena = medallion.Prepare(ev, d.arena)
+		d.prepared = append(d.prepared, p)
+		d.keys.Add(ev)
 	}
 }
 

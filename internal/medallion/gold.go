@@ -65,6 +65,24 @@ func (c *Catalog) observe(ev *auditlog.Event) {
 	}
 }
 
+// observeKeys is observe for a batch's services and keys.
+func (c *Catalog) observeKeys(k KeySet) {
+	for svc, keys := range k {
+		ks := c.keys[svc]
+		if ks == nil {
+			ks = map[string]bool{}
+			c.keys[svc] = ks
+			c.newService[svc] = true
+		}
+		for key := range keys {
+			if _, ok := ks[key]; !ok {
+				ks[key] = false
+				c.newKeys[svc] = append(c.newKeys[svc], key)
+			}
+		}
+	}
+}
+
 // Rollback forgets what was observed since the last Commit (the transaction did not commit).
 func (c *Catalog) Rollback() {
 	for s := range c.newService {

@@ -78,6 +78,60 @@ func NewSilverWriter(tx *store.Tx, cat *Catalog) (*SilverWriter, error) {
 func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	w.cat.observe(ev)
 	w.params = auditlog.AppendParamsJSON(w.params[:0], ev.Params)
+	e, ok := email(ev)
+	return w.append(ev, w.params, Prepared{email: e, hasEmail: ok}, o)
+}
+
+// Prepared is what the writer derives from an event (its params as JSON, the email column),
+// computed by a decoder (Prepare) so that the one writer of a transaction only appends.
+type Prepared struct {
+	params   []byte
+	email    string
+	hasEmail bool // email is NULL otherwise
+}
+
+// Prepare derives ev's Prepared. The params JSON is appended to arena, which is returned;
+// the Prepared keeps pointing at its bytes when a later Prepare grows the arena.
+func Prepare(ev *auditlog.Event, arena []byte) (Prepared, []byte) {
+	start := len(arena)
+	arena = auditlog.AppendParamsJSON(arena, ev.Params)
+	e, ok := email(ev)
+	return Prepared{params: arena[start:len(arena):len(arena)], email: e, hasEmail: ok}, arena
+}
+
+// KeySet is the services and request-param keys of a batch of events, gathered where the
+// events are decoded, so that the writer records them once per batch instead of per event.
+type KeySet map[string]map[string]struct{}
+
+// Add records ev's service and keys.
+func (k KeySet) Add(ev *auditlog.Event) {
+	ks := k[ev.ServiceName]
+	if ks == nil {
+		ks = map[string]struct{}{}
+		k[ev.ServiceName] = ks
+	}
+	for _, p := range ev.Params {
+		ks[p.Key] = struct{}{}
+	}
+}
+
+// AppendPrepared adds events with their Prepared values (prep[i] belongs to evs[i]); keys
+// holds every service and key among them.
+func (w *SilverWriter) AppendPrepared(evs []auditlog.Event, prep []Prepared, keys KeySet, o Origin) error {
+	if len(prep) != len(evs) {
+		return fmt.Errorf("BUG: %d events with %d prepared values", len(evs), len(prep))
+	}
+	w.cat.observeKeys(keys)
+	for i := range evs {
+		if err := w.append(&evs[i], prep[i].params, prep[i], o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// append adds ev; p supplies the email column, params the params JSON.
+func (w *SilverWriter) append(ev *auditlog.Event, params []byte, p Prepared, o Origin) error {
 	var code any
 	if ev.StatusCode != nil {
 		code = *ev.StatusCode
@@ -95,7 +149,7 @@ func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	r[9] = str(ev.UserAgent)
 	r[10] = str(ev.SessionID)
 	r[11] = str(ev.RequestID)
-	r[12] = w.params // the driver copies it
+	r[12] = params // the driver copies it
 	r[13] = code
 	r[14] = str(ev.ErrorMessage)
 	r[15] = str(ev.Result)
@@ -104,7 +158,10 @@ func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	r[18] = str(ev.RunBy)
 	r[19] = str(ev.RunAs)
 	r[20] = str(ev.ActingResource)
-	r[21] = email(ev)
+	r[21] = nil
+	if p.hasEmail {
+		r[21] = p.email
+	}
 	r[22] = string(o.Format)
 	r[23] = o.File
 	r[24] = o.IngestedAt.UTC()
@@ -116,16 +173,19 @@ func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 
 // email is silver's flat email column: the caller's email, or for login events that carry
 // none (failed logins), the user the request names (spec §4.10).
-func email(ev *auditlog.Event) any {
+func email(ev *auditlog.Event) (string, bool) {
 	if ev.Email != nil && *ev.Email != "" {
-		return *ev.Email
+		return *ev.Email, true
 	}
 	for _, k := range []string{"user", "userName"} {
 		if v, ok := ev.Param(k); ok && v != "" && strings.Contains(v, "@") {
-			return v
+			return v, true
 		}
 	}
-	return str(ev.Email)
+	if ev.Email != nil {
+		return "", true
+	}
+	return "", false
 }
 
 func str(p *string) any {
