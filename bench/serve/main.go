@@ -548,9 +548,11 @@ func dashboardRequests(ctx context.Context, hc *http.Client, base, token string)
 	return out, nil
 }
 
-// waitIdle waits until the server uses less than a tenth of a core over a second, at most
-// for limit; it says whether it got there.
+// waitIdle waits until the server has used less than a tenth of a core in each of 5 seconds
+// in a row (longer than its poll interval, after which a caught-up server starts its sort),
+// at most for limit; it says whether it got there.
 func waitIdle(ctx context.Context, hc *http.Client, base, token string, limit time.Duration) (bool, error) {
+	quiet := 0
 	for deadline := time.Now().Add(limit); time.Now().Before(deadline); {
 		m0, err := scrape(ctx, hc, base, token)
 		if err != nil {
@@ -561,7 +563,10 @@ func waitIdle(ctx context.Context, hc *http.Client, base, token string, limit ti
 		if err != nil {
 			return false, err
 		}
-		if m1["process_cpu_seconds_total"]-m0["process_cpu_seconds_total"] < 0.1 {
+		if quiet = quiet + 1; m1["process_cpu_seconds_total"]-m0["process_cpu_seconds_total"] >= 0.1 {
+			quiet = 0
+		}
+		if quiet == 5 {
 			return true, nil
 		}
 	}
