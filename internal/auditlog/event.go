@@ -86,5 +86,8 @@ func AppendParamsJSON(dst []byte, params []Param) []byte {
 	return append(dst, '}')
 }
 
+// AppendJSONString appends s as a JSON string, escaped as AppendParamsJSON escapes.
+func AppendJSONString(dst []byte, s string) []byte { return appendQuoted(dst, bytesOf(s)) }
+
 // bytesOf views a string's bytes without copying; callers must not modify them.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -240,3 +240,74 @@ func storageOrder(t *testing.T, db *store.DB, expr string) []string {
 	require.NoError(t, rows.Err())
 	return out
 }
+
+// TestSilverWriterKeepsRarelySetFieldsAndOrigins: the fields that travel together as one JSON
+// value and the per-file columns that travel as an index come back exactly, for events
+// appended one by one and prepared ahead, from several files in one transaction.
+func TestSilverWriterKeepsRarelySetFieldsAndOrigins(t *testing.T) {
+	db := storetest.Open(t)
+	tricky := []string{`say "hi"\ and leave`, "line one\nline two\ttab", "ünïcødé ✓ and \u0001 control", "", "plain"}
+	var evs []auditlog.Event
+	for i, s := range tricky {
+		ev := event("jobs", "runFailed")
+		ev.EventID = "x-" + strconv.Itoa(i)
+		ev.SubjectName, ev.ErrorMessage, ev.Result = sp(s), sp(s+"!"), sp("r"+s)
+		if i%2 == 0 {
+			ev.RunBy, ev.RunAs, ev.ActingResource = sp("by "+s), sp("as "+s), sp("res "+s)
+		}
+		evs = append(evs, ev)
+	}
+	plain := event("jobs", "runSucceeded") // none of them set: all NULL
+	plain.EventID = "x-plain"
+	evs = append(evs, plain)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	files := []medallion.Origin{
+		{File: "file:///a.json", Format: auditlog.FormatDelivery, IngestedAt: at},
+		{File: "file:///b.json", Format: auditlog.FormatAzure, IngestedAt: at.Add(time.Second)},
+	}
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		cat, err := medallion.LoadCatalog(tx)
+		require.NoError(t, err)
+		w, err := medallion.NewSilverWriter(tx, cat)
+		require.NoError(t, err)
+		prep, keys := medallion.PrepareAll(evs)
+		// File a one by one, file b prepared.
+		for i := range evs {
+			require.NoError(t, w.Append(&evs[i], files[0]))
+		}
+		require.NoError(t, w.AppendPrepared(evs, prep, keys, files[1]))
+		return cat.Commit(tx)
+	}))
+	rows, err := db.QueryContext(t.Context(), `SELECT source_file, source_format, ingested_at, event_id,
+		user_identity.subject_name, response.error_message, response.result,
+		identity_metadata.run_by, identity_metadata.run_as, identity_metadata.acting_resource
+		FROM silver.audit ORDER BY source_file, event_id`)
+	require.NoError(t, err)
+	defer rows.Close()
+	want := map[string]auditlog.Event{}
+	for _, ev := range evs {
+		want[ev.EventID] = ev
+	}
+	n := 0
+	for rows.Next() {
+		var file, format, id string
+		var ingested time.Time
+		var subject, msg, result, by, as, res *string
+		require.NoError(t, rows.Scan(&file, &format, &ingested, &id, &subject, &msg, &result, &by, &as, &res))
+		o := files[0]
+		if file == files[1].File {
+			o = files[1]
+		}
+		require.Equal(t, o.File, file)
+		require.Equal(t, string(o.Format), format)
+		require.True(t, o.IngestedAt.Equal(ingested), "%s: %v", file, ingested)
+		ev := want[id]
+		for _, f := range []struct{ got, want *string }{{subject, ev.SubjectName}, {msg, ev.ErrorMessage}, {result, ev.Result},
+			{by, ev.RunBy}, {as, ev.RunAs}, {res, ev.ActingResource}} {
+			require.Equal(t, f.want, f.got, id)
+		}
+		n++
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, 2*len(evs), n)
+}

@@ -19,44 +19,57 @@ type Origin struct {
 
 // silverFlat are the flat columns Go appends; silverInsert builds silver's nested columns from
 // them inside DuckDB (vectorized), which costs a fraction of converting structs and maps per row
-// through the driver.
+// through the driver. Every value crosses cgo on the one writer's thread, so fields that are
+// rarely set travel together as one JSON object, NULL when none is (extras, see Prepare), and
+// a file's constants (format, path, commit time) as its index into silver_origins.
 var silverFlat = []struct {
 	name string
 	typ  store.ColumnType
 }{
 	{"event_time", store.TimestampTZ}, {"workspace_id", store.Varchar}, {"account_id", store.Varchar},
 	{"version", store.Varchar}, {"service_name", store.Varchar}, {"action_name", store.Varchar},
-	{"email", store.Varchar}, {"subject_name", store.Varchar}, {"source_ip_address", store.Varchar},
+	{"email", store.Varchar}, {"source_ip_address", store.Varchar},
 	{"user_agent", store.Varchar}, {"session_id", store.Varchar}, {"request_id", store.Varchar},
-	{"params", store.Varchar}, {"status_code", store.Integer}, {"error_message", store.Varchar},
-	{"result", store.Varchar}, {"audit_level", store.Varchar}, {"event_id", store.Varchar},
-	{"run_by", store.Varchar}, {"run_as", store.Varchar}, {"acting_resource", store.Varchar},
-	{"flat_email", store.Varchar}, {"source_format", store.Varchar}, {"source_file", store.Varchar},
-	{"ingested_at", store.TimestampTZ},
+	{"params", store.Varchar}, {"status_code", store.Integer}, {"extras", store.Varchar},
+	{"audit_level", store.Varchar}, {"event_id", store.Varchar}, {"flat_email", store.Varchar},
+	{"origin", store.Integer},
 }
+
+// extrasKeys are the fields of the extras object, in the order silverInsert reads them.
+var extrasKeys = [...]string{"subject_name", "error_message", "result", "run_by", "run_as", "acting_resource"}
 
 // event_date is the UTC day counted from the epoch (the session time zone is UTC): a cast of
 // the TIMESTAMPTZ goes through ICU's calendar per row, about 1 µs. The params JSON is parsed once
-// by json_transform; a cast to JSON first validates it in a second parse.
+// by json_transform; a cast to JSON first validates it in a second parse. The extras are parsed
+// once for all six paths, and only for the rows that have any. silver_origins is read once per
+// flush, as lists indexed by origin.
 const silverInsert = `INSERT INTO silver.audit SELECT
 	event_time, DATE '1970-01-01' + CAST(floor(epoch_us(event_time) / 86400000000) AS INTEGER),
 	workspace_id, account_id, version, service_name, action_name,
-	{'email': email, 'subject_name': subject_name},
+	{'email': email, 'subject_name': x[1]},
 	source_ip_address, user_agent, session_id, request_id,
 	json_transform(params, '"MAP(VARCHAR, VARCHAR)"'),
-	{'status_code': status_code, 'error_message': error_message, 'result': result},
+	{'status_code': status_code, 'error_message': x[2], 'result': x[3]},
 	audit_level, event_id,
-	{'run_by': run_by, 'run_as': run_as, 'acting_resource': acting_resource},
-	flat_email, source_format, source_file, ingested_at
-FROM appended_data`
+	{'run_by': x[4], 'run_as': x[5], 'acting_resource': x[6]},
+	flat_email,
+	(SELECT list(source_format ORDER BY origin) FROM silver_origins)[origin],
+	(SELECT list(source_file ORDER BY origin) FROM silver_origins)[origin],
+	(SELECT list(ingested_at ORDER BY origin) FROM silver_origins)[origin]
+FROM (SELECT *, CASE WHEN extras IS NOT NULL THEN json_extract_string(extras,
+		['$.subject_name', '$.error_message', '$.result', '$.run_by', '$.run_as', '$.acting_resource']) END AS x
+	FROM appended_data)`
 
 // SilverWriter appends events to silver.audit inside one transaction and records the services
 // and request-param keys it sees in the catalog.
 type SilverWriter struct {
-	app    *store.Appender
-	cat    *Catalog
-	row    []driver.Value
-	params []byte
+	app     *store.Appender
+	tx      *store.Tx
+	cat     *Catalog
+	row     []driver.Value
+	params  []byte
+	origins map[Origin]int32 // index in silver_origins (1-based, as DuckDB lists are)
+	extras  []byte
 }
 
 // NewSilverWriter opens an appender on silver.audit in tx.
@@ -66,11 +79,15 @@ func NewSilverWriter(tx *store.Tx, cat *Catalog) (*SilverWriter, error) {
 	for i, c := range silverFlat {
 		names[i], types[i] = c.name, c.typ
 	}
+	// Temporary tables belong to the connection, which outlives the transaction.
+	if err := tx.Exec(`CREATE OR REPLACE TEMP TABLE silver_origins (origin INTEGER, source_format VARCHAR, source_file VARCHAR, ingested_at TIMESTAMPTZ)`); err != nil {
+		return nil, fmt.Errorf("silver appender: %w", err)
+	}
 	app, err := tx.QueryAppender(silverInsert, names, types)
 	if err != nil {
 		return nil, fmt.Errorf("silver appender: %w", err)
 	}
-	return &SilverWriter{app: app, cat: cat, row: make([]driver.Value, len(silverFlat))}, nil
+	return &SilverWriter{app: app, tx: tx, cat: cat, row: make([]driver.Value, len(silverFlat)), origins: map[Origin]int32{}}, nil
 }
 
 // Append adds one event. Rows reach silver.audit when the appender flushes (at the latest when
@@ -78,14 +95,20 @@ func NewSilverWriter(tx *store.Tx, cat *Catalog) (*SilverWriter, error) {
 func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	w.cat.observe(ev)
 	w.params = auditlog.AppendParamsJSON(w.params[:0], ev.Params)
-	e, ok := email(ev)
-	return w.append(ev, w.params, Prepared{email: e, hasEmail: ok}, o)
+	p := Prepared{params: w.params}
+	p.email, p.hasEmail = email(ev)
+	if hasExtras(ev) {
+		w.extras = appendExtras(w.extras[:0], ev)
+		p.extras = w.extras
+	}
+	return w.append(ev, p, o)
 }
 
 // Prepared is what the writer derives from an event (its params as JSON, the email column),
 // computed by a decoder (Prepare) so that the one writer of a transaction only appends.
 type Prepared struct {
 	params   []byte
+	extras   []byte // nil: none of the rarely set fields is
 	email    string
 	hasEmail bool // email is NULL otherwise
 }
@@ -95,8 +118,25 @@ type Prepared struct {
 func Prepare(ev *auditlog.Event, arena []byte) (Prepared, []byte) {
 	start := len(arena)
 	arena = auditlog.AppendParamsJSON(arena, ev.Params)
-	e, ok := email(ev)
-	return Prepared{params: arena[start:len(arena):len(arena)], email: e, hasEmail: ok}, arena
+	p := Prepared{params: arena[start:len(arena):len(arena)]}
+	p.email, p.hasEmail = email(ev)
+	if start = len(arena); hasExtras(ev) {
+		arena = appendExtras(arena, ev)
+		p.extras = arena[start:len(arena):len(arena)]
+	}
+	return p, arena
+}
+
+// PrepareAll prepares every event of evs and gathers their keys.
+func PrepareAll(evs []auditlog.Event) ([]Prepared, KeySet) {
+	prep := make([]Prepared, len(evs))
+	keys := KeySet{}
+	var arena []byte
+	for i := range evs {
+		prep[i], arena = Prepare(&evs[i], arena)
+		keys.Add(&evs[i])
+	}
+	return prep, keys
 }
 
 // KeySet is the services and request-param keys of a batch of events, gathered where the
@@ -123,15 +163,23 @@ func (w *SilverWriter) AppendPrepared(evs []auditlog.Event, prep []Prepared, key
 	}
 	w.cat.observeKeys(keys)
 	for i := range evs {
-		if err := w.append(&evs[i], prep[i].params, prep[i], o); err != nil {
+		if err := w.append(&evs[i], prep[i], o); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// append adds ev; p supplies the email column, params the params JSON.
-func (w *SilverWriter) append(ev *auditlog.Event, params []byte, p Prepared, o Origin) error {
+// append adds ev with its prepared values.
+func (w *SilverWriter) append(ev *auditlog.Event, p Prepared, o Origin) error {
+	origin, ok := w.origins[o]
+	if !ok {
+		origin = int32(len(w.origins) + 1)
+		if err := w.tx.Exec("INSERT INTO silver_origins VALUES (?, ?, ?, ?)", origin, string(o.Format), o.File, o.IngestedAt.UTC()); err != nil {
+			return fmt.Errorf("recording the origin of silver rows: %w", err)
+		}
+		w.origins[o] = origin
+	}
 	var code any
 	if ev.StatusCode != nil {
 		code = *ev.StatusCode
@@ -144,31 +192,51 @@ func (w *SilverWriter) append(ev *auditlog.Event, params []byte, p Prepared, o O
 	r[4] = ev.ServiceName
 	r[5] = ev.ActionName
 	r[6] = str(ev.Email)
-	r[7] = str(ev.SubjectName)
-	r[8] = str(ev.SourceIP)
-	r[9] = str(ev.UserAgent)
-	r[10] = str(ev.SessionID)
-	r[11] = str(ev.RequestID)
-	r[12] = params // the driver copies it
-	r[13] = code
-	r[14] = str(ev.ErrorMessage)
-	r[15] = str(ev.Result)
-	r[16] = nullIfEmpty(ev.AuditLevel)
-	r[17] = ev.EventID
-	r[18] = str(ev.RunBy)
-	r[19] = str(ev.RunAs)
-	r[20] = str(ev.ActingResource)
-	r[21] = nil
-	if p.hasEmail {
-		r[21] = p.email
+	r[7] = str(ev.SourceIP)
+	r[8] = str(ev.UserAgent)
+	r[9] = str(ev.SessionID)
+	r[10] = str(ev.RequestID)
+	r[11] = p.params // the driver copies it
+	r[12] = code
+	r[13] = nil
+	if p.extras != nil {
+		r[13] = p.extras
 	}
-	r[22] = string(o.Format)
-	r[23] = o.File
-	r[24] = o.IngestedAt.UTC()
+	r[14] = nullIfEmpty(ev.AuditLevel)
+	r[15] = ev.EventID
+	r[16] = nil
+	if p.hasEmail {
+		r[16] = p.email
+	}
+	r[17] = origin
 	if err := w.app.Append(r...); err != nil {
 		return fmt.Errorf("appending to silver.audit: %w", err)
 	}
 	return nil
+}
+
+// hasExtras reports whether any of the rarely set fields (extrasKeys) is.
+func hasExtras(ev *auditlog.Event) bool {
+	return ev.SubjectName != nil || ev.ErrorMessage != nil || ev.Result != nil || ev.RunBy != nil || ev.RunAs != nil || ev.ActingResource != nil
+}
+
+// appendExtras appends the JSON object of ev's rarely set fields that are set.
+func appendExtras(dst []byte, ev *auditlog.Event) []byte {
+	dst = append(dst, '{')
+	first := true
+	for i, v := range [...]*string{ev.SubjectName, ev.ErrorMessage, ev.Result, ev.RunBy, ev.RunAs, ev.ActingResource} {
+		if v == nil {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = auditlog.AppendJSONString(dst, extrasKeys[i])
+		dst = append(dst, ':')
+		dst = auditlog.AppendJSONString(dst, *v)
+	}
+	return append(dst, '}')
 }
 
 // email is silver's flat email column: the caller's email, or for login events that carry

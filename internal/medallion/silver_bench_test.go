@@ -33,13 +33,7 @@ func BenchmarkSilverWriter(b *testing.B) {
 	}
 	origin := medallion.Origin{File: "file:///bench/workspaceId=1/date=2024-03-04/auditlogs_0.json", Format: auditlog.FormatDelivery, IngestedAt: start}
 	// What ingestion's decoders prepare ahead (AppendPrepared), outside the timed writer.
-	prep := make([]medallion.Prepared, len(evs))
-	keys := medallion.KeySet{}
-	var arena []byte
-	for i := range evs {
-		prep[i], arena = medallion.Prepare(&evs[i], arena)
-		keys.Add(&evs[i])
-	}
+	prep, keys := medallion.PrepareAll(evs)
 	for _, prepared := range []bool{false, true} {
 		b.Run(fmt.Sprintf("prepared=%v", prepared), func(b *testing.B) {
 			benchmarkSilverWriter(b, db, evs, prep, keys, origin, prepared)
