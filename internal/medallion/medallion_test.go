@@ -225,11 +225,16 @@ func TestClusterTailSortsOnlyTheNewRows(t *testing.T) {
 	require.EqualValues(t, 6, st.Rows, "without a mark every row is the tail")
 }
 
-// storageOrder returns expr for each row of silver.audit in storage (rowid) order.
-func storageOrder(t *testing.T, db *store.DB, expr string) []string {
+// storageOrder returns expr for each row of silver.audit in storage (rowid) order; where, when
+// given, is a condition and its arguments.
+func storageOrder(t *testing.T, db *store.DB, expr string, where ...any) []string {
 	t.Helper()
 	var out []string
-	rows, err := db.QueryContext(t.Context(), "SELECT "+expr+" FROM silver.audit ORDER BY rowid")
+	cond := "true"
+	if len(where) > 0 {
+		cond = where[0].(string)
+	}
+	rows, err := db.QueryContext(t.Context(), "SELECT "+expr+" FROM silver.audit WHERE "+cond+" ORDER BY rowid", where[min(1, len(where)):]...)
 	require.NoError(t, err)
 	defer rows.Close()
 	for rows.Next() {
@@ -310,4 +315,37 @@ func TestSilverWriterKeepsRarelySetFieldsAndOrigins(t *testing.T) {
 	}
 	require.NoError(t, rows.Err())
 	require.Equal(t, 2*len(evs), n)
+}
+
+// TestSilverEmailColumn: silver's flat email is the caller's, or for a login that names no
+// caller (a failed one), the user the request names; empty stays empty and absent NULL.
+func TestSilverEmailColumn(t *testing.T) {
+	db := storetest.Open(t)
+	mk := func(id string, email *string, params ...string) auditlog.Event {
+		ev := event("accounts", "login", params...)
+		ev.EventID, ev.Email = id, email
+		return ev
+	}
+	evs := []auditlog.Event{
+		mk("caller", sp("ana@example.com"), "user", "eve@example.com"),
+		mk("failed", nil, "user", "eve@example.com"),
+		mk("empty-caller", sp(""), "userName", "bob@example.com"),
+		mk("empty", sp("")),
+		mk("absent", nil, "user", "not-an-email"),
+	}
+	medalliontest.Append(t, db, evs...)
+	prep, keys := medallion.PrepareAll(evs)
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+		cat, err := medallion.LoadCatalog(tx)
+		require.NoError(t, err)
+		w, err := medallion.NewSilverWriter(tx, cat)
+		require.NoError(t, err)
+		require.NoError(t, w.AppendPrepared(evs, prep, keys, medallion.Origin{File: "file:///p.json", Format: auditlog.FormatDelivery}))
+		return cat.Commit(tx)
+	}))
+	for _, file := range []string{"file:///x.json", "file:///p.json"} {
+		got := storageOrder(t, db, "event_id || '=' || coalesce(email, 'NULL') || '/' || coalesce(user_identity.email, 'NULL')", "source_file = ?", file)
+		require.Equal(t, []string{"caller=ana@example.com/ana@example.com", "failed=eve@example.com/NULL", "empty-caller=bob@example.com/",
+			"empty=/", "absent=NULL/NULL"}, got, file)
+	}
 }

@@ -52,7 +52,7 @@ const silverInsert = `INSERT INTO silver.audit SELECT
 	{'status_code': status_code, 'error_message': x[2], 'result': x[3]},
 	audit_level, event_id,
 	{'run_by': x[4], 'run_as': x[5], 'acting_resource': x[6]},
-	flat_email,
+	coalesce(flat_email, email),
 	(SELECT list(source_format ORDER BY origin) FROM silver_origins)[origin],
 	(SELECT list(source_file ORDER BY origin) FROM silver_origins)[origin],
 	(SELECT list(ingested_at ORDER BY origin) FROM silver_origins)[origin]
@@ -204,8 +204,11 @@ func (w *SilverWriter) append(ev *auditlog.Event, p Prepared, o Origin) error {
 	}
 	r[14] = nullIfEmpty(ev.AuditLevel)
 	r[15] = ev.EventID
+	// The flat email column is the email column for all but failed logins: NULL stands for
+	// "the same" (silverInsert coalesces), a NULL crossing cgo without a copy. A NULL flat
+	// email implies a NULL email (email), so the coalesce gives it back exactly.
 	r[16] = nil
-	if p.hasEmail {
+	if p.hasEmail && (ev.Email == nil || *ev.Email != p.email) {
 		r[16] = p.email
 	}
 	r[17] = origin
