@@ -20,8 +20,8 @@ type Origin struct {
 // silverFlat are the flat columns Go appends; silverInsert builds silver's nested columns from
 // them inside DuckDB (vectorized), which costs a fraction of converting structs and maps per row
 // through the driver. Every value crosses cgo on the one writer's thread, so fields that are
-// rarely set travel together as one JSON object, NULL when none is (extras, see Prepare), and
-// a file's constants (format, path, commit time) as its index into silver_origins.
+// rarely set travel together as one JSON object, NULL when none is (extras, see Prepare). (A
+// file's constants sent as an index into a temporary table cost more: an INSERT per file.)
 var silverFlat = []struct {
 	name string
 	typ  store.ColumnType
@@ -32,7 +32,7 @@ var silverFlat = []struct {
 	{"user_agent", store.Varchar}, {"session_id", store.Varchar}, {"request_id", store.Varchar},
 	{"params", store.Varchar}, {"status_code", store.Integer}, {"extras", store.Varchar},
 	{"audit_level", store.Varchar}, {"event_id", store.Varchar}, {"flat_email", store.Varchar},
-	{"origin", store.Integer},
+	{"source_format", store.Varchar}, {"source_file", store.Varchar}, {"ingested_at", store.TimestampTZ},
 }
 
 // extrasKeys are the fields of the extras object, in the order silverInsert reads them.
@@ -41,8 +41,7 @@ var extrasKeys = [...]string{"subject_name", "error_message", "result", "run_by"
 // event_date is the UTC day counted from the epoch (the session time zone is UTC): a cast of
 // the TIMESTAMPTZ goes through ICU's calendar per row, about 1 µs. The params JSON is parsed once
 // by json_transform; a cast to JSON first validates it in a second parse. The extras are parsed
-// once for all six paths, and only for the rows that have any. silver_origins is read once per
-// flush, as lists indexed by origin.
+// once for all six paths, and only for the rows that have any.
 const silverInsert = `INSERT INTO silver.audit SELECT
 	event_time, DATE '1970-01-01' + CAST(floor(epoch_us(event_time) / 86400000000) AS INTEGER),
 	workspace_id, account_id, version, service_name, action_name,
@@ -52,10 +51,7 @@ const silverInsert = `INSERT INTO silver.audit SELECT
 	{'status_code': status_code, 'error_message': x[2], 'result': x[3]},
 	audit_level, event_id,
 	{'run_by': x[4], 'run_as': x[5], 'acting_resource': x[6]},
-	coalesce(flat_email, email),
-	(SELECT list(source_format ORDER BY origin) FROM silver_origins)[origin],
-	(SELECT list(source_file ORDER BY origin) FROM silver_origins)[origin],
-	(SELECT list(ingested_at ORDER BY origin) FROM silver_origins)[origin]
+	coalesce(flat_email, email), source_format, source_file, ingested_at
 FROM (SELECT *, CASE WHEN extras IS NOT NULL THEN json_extract_string(extras,
 		['$.subject_name', '$.error_message', '$.result', '$.run_by', '$.run_as', '$.acting_resource']) END AS x
 	FROM appended_data)`
@@ -63,13 +59,11 @@ FROM (SELECT *, CASE WHEN extras IS NOT NULL THEN json_extract_string(extras,
 // SilverWriter appends events to silver.audit inside one transaction and records the services
 // and request-param keys it sees in the catalog.
 type SilverWriter struct {
-	app     *store.Appender
-	tx      *store.Tx
-	cat     *Catalog
-	row     []driver.Value
-	params  []byte
-	origins map[Origin]int32 // index in silver_origins (1-based, as DuckDB lists are)
-	extras  []byte
+	app    *store.Appender
+	cat    *Catalog
+	row    []driver.Value
+	params []byte
+	extras []byte
 }
 
 // NewSilverWriter opens an appender on silver.audit in tx.
@@ -79,15 +73,11 @@ func NewSilverWriter(tx *store.Tx, cat *Catalog) (*SilverWriter, error) {
 	for i, c := range silverFlat {
 		names[i], types[i] = c.name, c.typ
 	}
-	// Temporary tables belong to the connection, which outlives the transaction.
-	if err := tx.Exec(`CREATE OR REPLACE TEMP TABLE silver_origins (origin INTEGER, source_format VARCHAR, source_file VARCHAR, ingested_at TIMESTAMPTZ)`); err != nil {
-		return nil, fmt.Errorf("silver appender: %w", err)
-	}
 	app, err := tx.QueryAppender(silverInsert, names, types)
 	if err != nil {
 		return nil, fmt.Errorf("silver appender: %w", err)
 	}
-	return &SilverWriter{app: app, tx: tx, cat: cat, row: make([]driver.Value, len(silverFlat)), origins: map[Origin]int32{}}, nil
+	return &SilverWriter{app: app, cat: cat, row: make([]driver.Value, len(silverFlat))}, nil
 }
 
 // Append adds one event. Rows reach silver.audit when the appender flushes (at the latest when
@@ -172,14 +162,6 @@ func (w *SilverWriter) AppendPrepared(evs []auditlog.Event, prep []Prepared, key
 
 // append adds ev with its prepared values.
 func (w *SilverWriter) append(ev *auditlog.Event, p Prepared, o Origin) error {
-	origin, ok := w.origins[o]
-	if !ok {
-		origin = int32(len(w.origins) + 1)
-		if err := w.tx.Exec("INSERT INTO silver_origins VALUES (?, ?, ?, ?)", origin, string(o.Format), o.File, o.IngestedAt.UTC()); err != nil {
-			return fmt.Errorf("recording the origin of silver rows: %w", err)
-		}
-		w.origins[o] = origin
-	}
 	var code any
 	if ev.StatusCode != nil {
 		code = *ev.StatusCode
@@ -211,7 +193,9 @@ func (w *SilverWriter) append(ev *auditlog.Event, p Prepared, o Origin) error {
 	if p.hasEmail && (ev.Email == nil || *ev.Email != p.email) {
 		r[16] = p.email
 	}
-	r[17] = origin
+	r[17] = string(o.Format)
+	r[18] = o.File
+	r[19] = o.IngestedAt.UTC()
 	if err := w.app.Append(r...); err != nil {
 		return fmt.Errorf("appending to silver.audit: %w", err)
 	}
