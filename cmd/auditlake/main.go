@@ -347,12 +347,11 @@ func clusterCmd(g *globals) *cobra.Command {
 			"Stop auditlake serve first: it holds the database.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			start := time.Now()
 			st, err := app.Cluster(cmd.Context(), g.env())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "rewrote %d silver rows in %.2f s\n", st.Rows, time.Since(start).Seconds())
+			fmt.Fprintf(cmd.OutOrStdout(), "rewrote %d silver rows in %.2f s\n", st.Rows, st.Duration.Seconds())
 			return nil
 		},
 	}

@@ -190,23 +190,25 @@ func Query(ctx context.Context, env Env, o QueryOptions, w io.Writer) error {
 	if !hasDatabase(env.Data) && (len(o.Tables) > 0 || o.KQL) {
 		opts.Dir = ""
 	}
+	// viaServer handles a database another process holds: a running server answers the query
+	// through its API (with the token, or its local secret) when the query needs nothing local.
+	viaServer := func(err error) error {
+		if info, ok := runningServer(err, env.Data); ok && (o.Token != "" || info.LocalSecret != "") && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
+			return remoteQuery(ctx, info, o, w)
+		}
+		return inUseHint(err, env.Data)
+	}
 	if opts.Dir != "" {
 		// Rows that retention moved to the lake are read from there, transparently.
 		if opts.Shadow, opts.AllowedDirs, err = lakeShadow(ctx, env, o.Lake); err != nil {
-			if info, ok := runningServer(err, env.Data); ok && (o.Token != "" || info.LocalSecret != "") && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
-				return remoteQuery(ctx, info, o, w)
-			}
-			return inUseHint(err, env.Data)
+			return viaServer(err)
 		}
 	} else if o.Lake != "" {
 		return errors.New("--lake: no database in the data directory to find the lake from")
 	}
 	db, err := store.Open(ctx, opts)
 	if err != nil {
-		if info, ok := runningServer(err, env.Data); ok && (o.Token != "" || info.LocalSecret != "") && o.Lake == "" && len(o.Tables) == 0 && !o.Explain {
-			return remoteQuery(ctx, info, o, w)
-		}
-		return inUseHint(err, env.Data)
+		return viaServer(err)
 	}
 	defer db.Close()
 	if o.KQL {

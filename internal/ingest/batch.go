@@ -22,8 +22,11 @@ type batch struct {
 	now    time.Time
 }
 
-func newBatch(tx *store.Tx, now time.Time) (*batch, error) {
-	b := &batch{tx: tx, now: now}
+// newBatch starts a batch in tx. Its time (ingested_at of every row it writes) is read from
+// clock here, inside the transaction: writes are serialized, so ingested_at follows commit
+// order, which incremental clustering (medallion.ClusterTail) relies on.
+func newBatch(tx *store.Tx, clock func() time.Time) (*batch, error) {
+	b := &batch{tx: tx, now: clock().UTC().Truncate(time.Microsecond)}
 	var err error
 	if b.cat, err = medallion.LoadCatalog(tx); err != nil {
 		return nil, err
@@ -86,16 +89,8 @@ func (b *batch) addContent(fileID int64, path string, d *decoded) error {
 		return err
 	}
 	origin := medallion.Origin{File: path, Format: d.format, IngestedAt: b.now}
-	if d.keys != nil && len(d.prepared) == len(d.events) {
-		if err := b.silver.AppendPrepared(d.events, d.prepared, d.keys, origin); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-	} else {
-		for i := range d.events {
-			if err := b.silver.Append(&d.events[i], origin); err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-		}
+	if err := b.silver.AppendPrepared(d.events, d.prepared, d.keys, origin); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, q := range d.quarantine {
 		var rec any

@@ -123,7 +123,6 @@ func (d *decoded) decodeLines(r io.Reader, size int64) error {
 	n := min(size/600, 1<<16) + 1
 	d.events = make([]auditlog.Event, 0, n)
 	d.prepared = make([]medallion.Prepared, 0, n)
-	d.keys = medallion.KeySet{}
 	d.arena = make([]byte, 0, size/4) // params are about a fifth of a delivered record
 	var (
 		dec      *auditlog.Decoder
@@ -221,13 +220,21 @@ func (d *decoded) decodeOne(dec *auditlog.Decoder, recs *[]auditlog.Record, bloc
 			continue
 		}
 		blocks.Add(medallion.RawRecord{Line: n, Index: i, Raw: r.Raw})
-		d.events = append(d.events, r.Event)
-		ev := &d.events[len(d.events)-1]
-		var p medallion.Prepared
-		p, d.arena = medallion.Prepare(ev, d.arena)
-		d.prepared = append(d.prepared, p)
-		d.keys.Add(ev)
+		d.addEvent(r.Event)
 	}
+}
+
+// addEvent appends a decoded event with what the writer derives from it (medallion.Prepare).
+func (d *decoded) addEvent(ev auditlog.Event) {
+	d.events = append(d.events, ev)
+	e := &d.events[len(d.events)-1]
+	var p medallion.Prepared
+	p, d.arena = medallion.Prepare(e, d.arena)
+	d.prepared = append(d.prepared, p)
+	if d.keys == nil {
+		d.keys = medallion.KeySet{}
+	}
+	d.keys.Add(e)
 }
 
 func clip(b []byte) []byte {

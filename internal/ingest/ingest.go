@@ -355,7 +355,6 @@ func (in *Ingester) loadLedger(ctx context.Context) (map[string]ledgerEntry, tim
 // rows or next has no more. Large transactions let DuckDB write whole row groups straight to
 // the database file instead of through the WAL, while Go holds only the objects in flight.
 func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), sum *Summary) error {
-	now := in.opts.Now().UTC().Truncate(time.Microsecond)
 	var add Summary
 	objects := 0
 	// The ledger entries of the objects in this transaction, applied to the in-memory ledger
@@ -368,11 +367,8 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 	}
 	var committed []entry
 	err := in.opts.DB.BulkWrite(ctx, func(tx *store.Tx) error {
-		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
-		// order, which incremental clustering (medallion.ClusterTail) relies on.
-		now = in.opts.Now().UTC().Truncate(time.Microsecond)
 		add, objects, committed = Summary{}, 0, committed[:0]
-		b, err := newBatch(tx, now)
+		b, err := newBatch(tx, in.opts.Now)
 		if err != nil {
 			return err
 		}
@@ -420,7 +416,7 @@ func (in *Ingester) commit(ctx context.Context, next func() (*decoded, bool), su
 				if err := tx.Exec(`UPDATE bronze.files SET size = ?, mod_time = ?, etag = ?, sha256 = ?, format = ?,
 					lines = ?, records = ?, quarantined = ?, versions = versions + 1, ingested_at = ? WHERE file_id = ?`,
 					o.Size, o.ModTime, nullStr(o.ETag), d.sha256, string(d.format), d.lines, int64(len(d.events)),
-					int64(len(d.quarantine)), now, d.job.fileID); err != nil {
+					int64(len(d.quarantine)), b.now, d.job.fileID); err != nil {
 					return err
 				}
 			} else if err := b.addLedger(version{fileID: fileID, path: o.URL, size: o.Size, modTime: o.ModTime, etag: o.ETag,

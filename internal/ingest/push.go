@@ -186,12 +186,8 @@ func (p *Push) ingest(ctx context.Context, body io.Reader, key string) (PushResu
 		}
 		res.Errors = append(res.Errors, e)
 	}
-	now := p.opts.Now().UTC().Truncate(time.Microsecond)
 	var dup *PushResult
 	err = p.opts.DB.Write(ctx, func(tx *store.Tx) error {
-		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
-		// order, which incremental clustering (medallion.ClusterTail) relies on.
-		now = p.opts.Now().UTC().Truncate(time.Microsecond)
 		dup = nil
 		if key != "" {
 			prev, err := storedPush(tx, path, sum)
@@ -200,12 +196,12 @@ func (p *Push) ingest(ctx context.Context, body io.Reader, key string) (PushResu
 				return err
 			}
 		}
-		b, err := newBatch(tx, now)
+		b, err := newBatch(tx, p.opts.Now)
 		if err != nil {
 			return err
 		}
 		fileID := b.newID()
-		if err := b.addLedger(version{fileID: fileID, path: path, size: int64(len(raw)), modTime: now, sha256: sum}, d); err != nil {
+		if err := b.addLedger(version{fileID: fileID, path: path, size: int64(len(raw)), modTime: b.now, sha256: sum}, d); err != nil {
 			return err
 		}
 		if err := b.addContent(fileID, path, d); err != nil {

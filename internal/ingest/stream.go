@@ -225,17 +225,13 @@ func (s *StreamIngester) Commit(ctx context.Context, msgs []source.Message) (Sum
 	if skipped > 0 {
 		s.log.Debug("messages already stored skipped", "stream", id, "messages", skipped)
 	}
-	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	newNext := map[int32]int64{}
 	for _, r := range runs {
 		newNext[r.partition] = r.last + 1
 	}
 	err := s.opts.DB.Write(ctx, func(tx *store.Tx) error {
-		// Taken inside the transaction: writes are serialized, so ingested_at follows commit
-		// order, which incremental clustering (medallion.ClusterTail) relies on.
-		now = s.opts.Now().UTC().Truncate(time.Microsecond)
 		sum = Summary{}
-		b, err := newBatch(tx, now)
+		b, err := newBatch(tx, s.opts.Now)
 		if err != nil {
 			return err
 		}
@@ -257,9 +253,9 @@ func (s *StreamIngester) Commit(ctx context.Context, msgs []source.Message) (Sum
 		}
 		for p, o := range newNext {
 			if s.stored[p] {
-				err = tx.Exec(`UPDATE meta.stream_offsets SET next_offset = ?, updated_at = ? WHERE stream = ? AND "partition" = ?`, o, now, id, p)
+				err = tx.Exec(`UPDATE meta.stream_offsets SET next_offset = ?, updated_at = ? WHERE stream = ? AND "partition" = ?`, o, b.now, id, p)
 			} else {
-				err = tx.Exec(`INSERT INTO meta.stream_offsets VALUES (?, ?, ?, ?, ?)`, id, s.opts.Stream.Topic(), p, o, now)
+				err = tx.Exec(`INSERT INTO meta.stream_offsets VALUES (?, ?, ?, ?, ?)`, id, s.opts.Stream.Topic(), p, o, b.now)
 			}
 			if err != nil {
 				return fmt.Errorf("storing the offset of partition %d: %w", p, err)
@@ -413,7 +409,7 @@ func (s *StreamIngester) addRecords(r *run, line, index int, multi bool, where f
 			r.d.quarantine = append(r.d.quarantine, badLine{line: line, record: q, reason: where(rec.Err), raw: clip(rec.Raw)})
 		} else {
 			r.blocks.Add(medallion.RawRecord{Line: line, Index: index, Raw: rec.Raw})
-			r.d.events = append(r.d.events, rec.Event)
+			r.d.addEvent(rec.Event)
 		}
 		index++
 	}

@@ -51,35 +51,38 @@ func (c *Catalog) reset() {
 }
 
 func (c *Catalog) observe(ev *auditlog.Event) {
-	ks := c.keys[ev.ServiceName]
-	if ks == nil {
-		ks = map[string]bool{}
-		c.keys[ev.ServiceName] = ks
-		c.newService[ev.ServiceName] = true
-	}
+	ks := c.service(ev.ServiceName)
 	for _, p := range ev.Params {
-		if _, ok := ks[p.Key]; !ok {
-			ks[p.Key] = false
-			c.newKeys[ev.ServiceName] = append(c.newKeys[ev.ServiceName], p.Key)
-		}
+		c.key(ev.ServiceName, ks, p.Key)
 	}
 }
 
 // observeKeys is observe for a batch's services and keys.
 func (c *Catalog) observeKeys(k KeySet) {
 	for svc, keys := range k {
-		ks := c.keys[svc]
-		if ks == nil {
-			ks = map[string]bool{}
-			c.keys[svc] = ks
-			c.newService[svc] = true
-		}
+		ks := c.service(svc)
 		for key := range keys {
-			if _, ok := ks[key]; !ok {
-				ks[key] = false
-				c.newKeys[svc] = append(c.newKeys[svc], key)
-			}
+			c.key(svc, ks, key)
 		}
+	}
+}
+
+// service returns the known keys of svc, recording svc as new when it is.
+func (c *Catalog) service(svc string) map[string]bool {
+	ks := c.keys[svc]
+	if ks == nil {
+		ks = map[string]bool{}
+		c.keys[svc] = ks
+		c.newService[svc] = true
+	}
+	return ks
+}
+
+// key records key of svc (whose known keys are ks) as new when it is.
+func (c *Catalog) key(svc string, ks map[string]bool, key string) {
+	if _, ok := ks[key]; !ok {
+		ks[key] = false
+		c.newKeys[svc] = append(c.newKeys[svc], key)
 	}
 }
 

@@ -148,11 +148,6 @@ func TestSilverIdentityMetadata(t *testing.T) {
 
 func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
 	db := storetest.Open(t)
-	at := func(ev auditlog.Event, h int) auditlog.Event {
-		ev.Time = time.Date(2019, 12, 28, h, 0, 0, 0, time.UTC)
-		ev.EventID += "-" + strconv.Itoa(h)
-		return ev
-	}
 	medalliontest.Append(t, db, at(event("jobs", "runFailed"), 5), at(event("clusters", "create", "cluster_name", "a"), 9),
 		at(event("accounts", "login", "user", "eve@example.com"), 1))
 	medalliontest.Append(t, db, at(event("clusters", "delete"), 2), at(event("jobs", "runSucceeded"), 3),
@@ -181,11 +176,6 @@ func TestClusterOrdersSilverAndKeepsEverything(t *testing.T) {
 
 func TestClusterTailSortsOnlyTheNewRows(t *testing.T) {
 	db := storetest.Open(t)
-	at := func(ev auditlog.Event, h int) auditlog.Event {
-		ev.Time = time.Date(2019, 12, 28, h, 0, 0, 0, time.UTC)
-		ev.EventID += "-" + strconv.Itoa(h)
-		return ev
-	}
 	order := func() []string { return storageOrder(t, db, `service_name || ' ' || strftime(event_time, '%H')`) }
 	t1 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	medalliontest.AppendAt(t, db, t1, at(event("jobs", "runFailed"), 5), at(event("clusters", "create"), 9), at(event("accounts", "login"), 1))
@@ -223,6 +213,13 @@ func TestClusterTailSortsOnlyTheNewRows(t *testing.T) {
 	st, err = medallion.ClusterTail(t.Context(), db, 1)
 	require.NoError(t, err)
 	require.EqualValues(t, 6, st.Rows, "without a mark every row is the tail")
+}
+
+// at is ev at hour h of 2019-12-28, with an event id of its own.
+func at(ev auditlog.Event, h int) auditlog.Event {
+	ev.Time = time.Date(2019, 12, 28, h, 0, 0, 0, time.UTC)
+	ev.EventID += "-" + strconv.Itoa(h)
+	return ev
 }
 
 // storageOrder returns expr for each row of silver.audit in storage (rowid) order; where, when
@@ -265,10 +262,10 @@ func TestSilverWriterKeepsRarelySetFieldsAndOrigins(t *testing.T) {
 	plain := event("jobs", "runSucceeded") // none of them set: all NULL
 	plain.EventID = "x-plain"
 	evs = append(evs, plain)
-	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	committed := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	files := []medallion.Origin{
-		{File: "file:///a.json", Format: auditlog.FormatDelivery, IngestedAt: at},
-		{File: "file:///b.json", Format: auditlog.FormatAzure, IngestedAt: at.Add(time.Second)},
+		{File: "file:///a.json", Format: auditlog.FormatDelivery, IngestedAt: committed},
+		{File: "file:///b.json", Format: auditlog.FormatAzure, IngestedAt: committed.Add(time.Second)},
 	}
 	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
 		cat, err := medallion.LoadCatalog(tx)

@@ -35,14 +35,23 @@ var silverFlat = []struct {
 	{"source_format", store.Varchar}, {"source_file", store.Varchar}, {"ingested_at", store.TimestampTZ},
 }
 
-// extrasKeys are the fields of the extras object, in the order silverInsert reads them.
+// extrasKeys are the fields of the extras object; silverInsert reads them as x[1], x[2], ...
 var extrasKeys = [...]string{"subject_name", "error_message", "result", "run_by", "run_as", "acting_resource"}
+
+// extrasPaths is the JSON path list of extrasKeys, in their order.
+var extrasPaths = func() string {
+	paths := make([]string, len(extrasKeys))
+	for i, k := range extrasKeys {
+		paths[i] = store.QuoteLiteral("$." + k)
+	}
+	return "[" + strings.Join(paths, ", ") + "]"
+}()
 
 // event_date is the UTC day counted from the epoch (the session time zone is UTC): a cast of
 // the TIMESTAMPTZ goes through ICU's calendar per row, about 1 µs. The params JSON is parsed once
 // by json_transform; a cast to JSON first validates it in a second parse. The extras are parsed
 // once for all six paths, and only for the rows that have any.
-const silverInsert = `INSERT INTO silver.audit SELECT
+var silverInsert = `INSERT INTO silver.audit SELECT
 	event_time, DATE '1970-01-01' + CAST(floor(epoch_us(event_time) / 86400000000) AS INTEGER),
 	workspace_id, account_id, version, service_name, action_name,
 	{'email': email, 'subject_name': x[1]},
@@ -52,18 +61,16 @@ const silverInsert = `INSERT INTO silver.audit SELECT
 	audit_level, event_id,
 	{'run_by': x[4], 'run_as': x[5], 'acting_resource': x[6]},
 	coalesce(flat_email, email), source_format, source_file, ingested_at
-FROM (SELECT *, CASE WHEN extras IS NOT NULL THEN json_extract_string(extras,
-		['$.subject_name', '$.error_message', '$.result', '$.run_by', '$.run_as', '$.acting_resource']) END AS x
+FROM (SELECT *, CASE WHEN extras IS NOT NULL THEN json_extract_string(extras, ` + extrasPaths + `) END AS x
 	FROM appended_data)`
 
 // SilverWriter appends events to silver.audit inside one transaction and records the services
 // and request-param keys it sees in the catalog.
 type SilverWriter struct {
-	app    *store.Appender
-	cat    *Catalog
-	row    []driver.Value
-	params []byte
-	extras []byte
+	app *store.Appender
+	cat *Catalog
+	row []driver.Value
+	buf []byte // Append's Prepare arena, reused per event
 }
 
 // NewSilverWriter opens an appender on silver.audit in tx.
@@ -84,13 +91,8 @@ func NewSilverWriter(tx *store.Tx, cat *Catalog) (*SilverWriter, error) {
 // the transaction commits).
 func (w *SilverWriter) Append(ev *auditlog.Event, o Origin) error {
 	w.cat.observe(ev)
-	w.params = auditlog.AppendParamsJSON(w.params[:0], ev.Params)
-	p := Prepared{params: w.params}
-	p.email, p.hasEmail = email(ev)
-	if hasExtras(ev) {
-		w.extras = appendExtras(w.extras[:0], ev)
-		p.extras = w.extras
-	}
+	var p Prepared
+	p, w.buf = Prepare(ev, w.buf[:0])
 	return w.append(ev, p, o)
 }
 
@@ -103,7 +105,7 @@ type Prepared struct {
 	hasEmail bool // email is NULL otherwise
 }
 
-// Prepare derives ev's Prepared. The params JSON is appended to arena, which is returned;
+// Prepare derives ev's Prepared. Its JSON (params, extras) is appended to arena, which is returned;
 // the Prepared keeps pointing at its bytes when a later Prepare grows the arena.
 func Prepare(ev *auditlog.Event, arena []byte) (Prepared, []byte) {
 	start := len(arena)
