@@ -200,7 +200,8 @@ func runOurs(ctx context.Context, src, data string) error {
 	}
 	txRows, _ := strconv.ParseInt(os.Getenv("BENCH_TX_ROWS"), 10, 64)
 	workers, _ := strconv.Atoi(os.Getenv("BENCH_WORKERS"))
-	in, err := ingest.New(ingest.Options{DB: db, Source: b, TxRows: txRows, Workers: workers})
+	ahead, _ := strconv.ParseInt(os.Getenv("BENCH_DECODE_AHEAD"), 10, 64)
+	in, err := ingest.New(ingest.Options{DB: db, Source: b, TxRows: txRows, Workers: workers, DecodeAhead: ahead})
 	if err != nil {
 		return err
 	}

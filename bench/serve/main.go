@@ -98,8 +98,11 @@ func runServer(data, source string, interval time.Duration) {
 	go func() { _ = http.Serve(pl, nil) }()
 	fmt.Println("pprof", pl.Addr())
 	lvl := slog.LevelWarn
-	if os.Getenv("BENCH_SERVE_LOG") == "info" {
+	switch os.Getenv("BENCH_SERVE_LOG") {
+	case "info":
 		lvl = slog.LevelInfo
+	case "debug":
+		lvl = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	err = app.Serve(ctx, app.Env{Data: data, Logger: logger}, app.ServeOptions{
@@ -279,7 +282,25 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 			traceDone <- debugFetch(pprofBase, fmt.Sprintf("trace?seconds=%d", max(1, int(min(duration, 5*time.Second).Seconds()))), trace)
 		}()
 	}
+	// The backlog (delivered, not yet committed), sampled every second: a server that keeps up
+	// holds it near one poll interval and one transaction of the feed, one that falls behind
+	// lets it grow through the window.
+	var backlog []int64
+	backlogDone := make(chan struct{})
+	go func() {
+		defer close(backlogDone)
+		for t := time.NewTicker(time.Second); time.Since(t0) < duration-time.Second; <-t.C {
+			d := delivered.Load()
+			e, err := events(ctx, hc, base, viewer)
+			if err != nil {
+				log.Printf("backlog sample: %v", err)
+				return
+			}
+			backlog = append(backlog, d-(e-eSeed))
+		}
+	}()
 	time.Sleep(duration)
+	<-backlogDone
 	measuring.Store(false)
 	elapsed := time.Since(t0)
 	cpu1 := selfCPU()
@@ -380,6 +401,11 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 	}
 	fmt.Println()
 	fmt.Printf("ingest     in the window: delivered %.0f events/s, committed %.0f events/s\n", float64(d1-d0)/secs, float64(e1-e0)/secs)
+	if rate > 0 && len(backlog) >= 2 {
+		half := len(backlog) / 2
+		fmt.Printf("backlog    mean %.1f s of feed in the window's first half, %.1f s in its second, max %.1f s (delivered, not yet committed; sampled every second)\n",
+			mean(backlog[:half])/float64(rate), mean(backlog[half:])/float64(rate), float64(slices.Max(backlog))/float64(rate))
+	}
 	if rate > 0 {
 		feedSecs := feedEnd.Sub(feedStart).Seconds()
 		if caughtUp.IsZero() {
@@ -622,6 +648,14 @@ func events(ctx context.Context, hc *http.Client, base, token string) (int64, er
 		return 0, fmt.Errorf("data_range: events %v is not a number", span.Rows[0][2])
 	}
 	return int64(n), nil
+}
+
+func mean(xs []int64) float64 {
+	var sum float64
+	for _, x := range xs {
+		sum += float64(x)
+	}
+	return sum / float64(len(xs))
 }
 
 // get sends one request; the body is returned only for an error status, the answer's Age

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -37,6 +38,15 @@ func main() {
 			fmt.Fprintln(os.Stderr, "auditlake:", err)
 		}
 		os.Exit(1)
+	}
+}
+
+// liftMemoryLimit removes main's soft heap limit unless GOMEMLIMIT set one: a server holds
+// the objects decoded ahead of its writer next to a larger DuckDB buffer (app.Serve), and would
+// collect garbage all the time under the one-off commands' limit.
+func liftMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(math.MaxInt64)
 	}
 }
 

@@ -26,6 +26,7 @@ changes nothing). While serve runs it holds the database: other commands tell yo
   curl -H "Authorization: Bearer $TOKEN" -d '{"language":"kql","query":"DatabricksClusters | count"}' http://127.0.0.1:8080/api/v1/query`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			liftMemoryLimit()
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -56,5 +57,6 @@ changes nothing). While serve runs it holds the database: other commands tell yo
 	c.Flags().StringVar(&o.Config, "config", "", "config file (YAML); SIGHUP reloads it")
 	c.Flags().StringArrayVar(&o.Sources, "source", nil, "source to watch: a folder or file://, s3://, gs://, azblob:// URL (repeatable)")
 	c.Flags().DurationVar(&o.Interval, "interval", 2*time.Second, "poll interval of the --source sources")
+	c.Flags().StringVar(&o.MemoryLimit, "memory-limit", "", "DuckDB's buffer memory, e.g. 4GB (default: a quarter of this machine's memory, at least 512MB)")
 	return c
 }

@@ -52,6 +52,16 @@ func TestServeRefusesAnUnauthenticatedNetworkAddress(t *testing.T) {
 	require.NoError(t, stop())
 }
 
+// TestServeTakesItsMemoryLimit: --memory-limit reaches DuckDB (queries may not read the
+// setting, so a value DuckDB refuses shows it), and the error names the value.
+func TestServeTakesItsMemoryLimit(t *testing.T) {
+	env := app.Env{Data: t.TempDir()}
+	_, stop := startServe(t, env, app.ServeOptions{Listen: "127.0.0.1:0", MemoryLimit: "700MiB"})
+	require.NoError(t, stop())
+	err := app.Serve(t.Context(), env, app.ServeOptions{Listen: "127.0.0.1:0", MemoryLimit: "lots"})
+	require.ErrorContains(t, err, `memory limit "lots"`)
+}
+
 func TestServeIngestsAndAnswersQueries(t *testing.T) {
 	src := t.TempDir()
 	_, err := generate.Run(t.Context(), generate.Options{Out: src, Scenario: "steady", Days: 1, Workspaces: 1, EventsPerDay: 50, Seed: 2})

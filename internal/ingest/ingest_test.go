@@ -411,3 +411,26 @@ func TestFullScanEveryNegativeListsEverythingAtEachPoll(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, s.Ingested, "a file in a year-old partition, found by the next poll")
 }
+
+// TestDecodeAheadBelowAnObjectsSizeStillIngestsEverything gives the workers less room ahead
+// of the writer than one object takes: each object is then decoded alone, and all of them
+// arrive, in order, once each.
+func TestDecodeAheadBelowAnObjectsSizeStillIngestsEverything(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 12 {
+		write(t, dir, fmt.Sprintf("workspaceId=1234/date=2019-12-28/auditlogs_%02d.json", i), lines(i*30, i*30+30))
+	}
+	db := storetest.Open(t)
+	src, err := source.Open(t.Context(), dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = src.Close() })
+	in, err := ingest.New(ingest.Options{DB: db, Source: src, TxRows: 100, Workers: 4, DecodeAhead: 1})
+	require.NoError(t, err)
+	s, err := in.Once(t.Context())
+	require.NoError(t, err)
+	require.EqualValues(t, 12, s.Ingested)
+	require.EqualValues(t, 360, storetest.Count(t, db, "SELECT count(DISTINCT event_id) FROM silver.audit"))
+	// The writer takes objects in listing order, so file ids follow the paths.
+	require.EqualValues(t, 0, storetest.Count(t, db, `SELECT count(*) FROM (SELECT file_id, row_number() OVER (ORDER BY path) AS n,
+		row_number() OVER (ORDER BY file_id) AS m FROM bronze.files) WHERE n <> m`))
+}

@@ -225,3 +225,44 @@ func TestSandboxConnectionsFetchWideColumnsLate(t *testing.T) {
 		require.Contains(t, plan.String(), "SEMI", "connection %d", i+1)
 	}
 }
+
+// TestCheckpointKeepsPartRowGroupsButDropsDeletedOnes pins down what turning DuckDB's vacuum
+// off (Open) leaves: a transaction's partly filled last row group stays as it is, not merged
+// with its neighbours, and a checkpoint still drops row groups whose rows are all deleted, so
+// replay, retention and the tail sort give their space back.
+func TestCheckpointKeepsPartRowGroupsButDropsDeletedOnes(t *testing.T) {
+	db, err := store.Open(t.Context(), store.Options{Dir: t.TempDir(), MemoryLimit: "700MiB"})
+	require.NoError(t, err)
+	defer db.Close()
+	var limit string
+	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&limit))
+	require.Equal(t, "700.0 MiB", limit)
+	groups := func() []int64 {
+		rows, err := db.QueryContext(t.Context(), "SELECT max(count) FROM pragma_storage_info('meta.rg_probe') WHERE column_id = 0 GROUP BY row_group_id ORDER BY row_group_id")
+		require.NoError(t, err)
+		defer rows.Close()
+		var out []int64
+		for rows.Next() {
+			var n int64
+			require.NoError(t, rows.Scan(&n))
+			out = append(out, n)
+		}
+		require.NoError(t, rows.Err())
+		return out
+	}
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("CREATE TABLE meta.rg_probe (i BIGINT)") }))
+	// Two transactions of a row group and a bit each.
+	for range 2 {
+		require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error {
+			return tx.Exec("INSERT INTO meta.rg_probe SELECT range FROM range(130000)")
+		}))
+	}
+	require.NoError(t, db.Checkpoint(t.Context()))
+	require.Equal(t, []int64{122880, 7120, 122880, 7120}, groups(), "part row groups are not merged")
+	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("DELETE FROM meta.rg_probe WHERE rowid < 130000") }))
+	require.NoError(t, db.Checkpoint(t.Context()))
+	require.Equal(t, []int64{122880, 7120}, groups(), "row groups with every row deleted are gone")
+
+	_, err = store.Open(t.Context(), store.Options{Dir: t.TempDir(), MemoryLimit: "lots"})
+	require.ErrorContains(t, err, `memory limit "lots"`)
+}
