@@ -15,8 +15,8 @@ const minServeMemory = 512 << 20
 // quarter of the memory this process may use (the machine's, or its cgroup's limit when that
 // is lower), at least 512 MB. A server holds one ingest transaction's rows uncompressed until
 // it commits, the rows committed since the last checkpoint, and the blocks its queries read;
-// with the store's 512 MB it spilled all of that to temporary files and sustained 46 k events/s
-// with 1.3 cores, with 4 GB it sustained 58 k with the same clients (bench/serve -rate 60000).
+// with the store's 512 MB it spilled them to temporary files and sustained 46 k events/s on
+// 1.3 cores; with 2-4 GB, 52-58 k (bench/serve -rate 60000, 300 requests/s).
 // Where the limit cannot be read (not Linux), it is 512 MB.
 func serveMemoryLimit() string {
 	limit := int64(0)
