@@ -289,7 +289,9 @@ func run(data string, perDay, clients, rate int, duration, warmup, interval time
 	backlogDone := make(chan struct{})
 	go func() {
 		defer close(backlogDone)
-		for t := time.NewTicker(time.Second); time.Since(t0) < duration-time.Second; <-t.C {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for ; time.Since(t0) < duration-time.Second; <-tick.C {
 			d := delivered.Load()
 			e, err := events(ctx, hc, base, viewer)
 			if err != nil {

@@ -73,15 +73,7 @@ func TestGoldViewsEvolveWithNewKeys(t *testing.T) {
 
 func TestSilverColumnsAreTheSystemTableFace(t *testing.T) {
 	db := storetest.Open(t)
-	rows, err := db.QueryContext(t.Context(), "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'silver' AND table_name = 'audit' ORDER BY column_index")
-	require.NoError(t, err)
-	defer rows.Close()
-	var cols []string
-	for rows.Next() {
-		var c string
-		require.NoError(t, rows.Scan(&c))
-		cols = append(cols, c)
-	}
+	cols := storetest.Column[string](t, db, "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'silver' AND table_name = 'audit' ORDER BY column_index")
 	require.Equal(t, []string{"event_time", "event_date", "workspace_id", "account_id", "version", "service_name",
 		"action_name", "user_identity", "source_ip_address", "user_agent", "session_id", "request_id",
 		"request_params", "response", "audit_level", "event_id", "identity_metadata", "email",
@@ -226,21 +218,11 @@ func at(ev auditlog.Event, h int) auditlog.Event {
 // given, is a condition and its arguments.
 func storageOrder(t *testing.T, db *store.DB, expr string, where ...any) []string {
 	t.Helper()
-	var out []string
 	cond := "true"
 	if len(where) > 0 {
 		cond = where[0].(string)
 	}
-	rows, err := db.QueryContext(t.Context(), "SELECT "+expr+" FROM silver.audit WHERE "+cond+" ORDER BY rowid", where[min(1, len(where)):]...)
-	require.NoError(t, err)
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		require.NoError(t, rows.Scan(&s))
-		out = append(out, s)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return storetest.Column[string](t, db, "SELECT "+expr+" FROM silver.audit WHERE "+cond+" ORDER BY rowid", where[min(1, len(where)):]...)
 }
 
 // TestSilverWriterKeepsRarelySetFieldsAndOrigins: the fields that travel together as one JSON

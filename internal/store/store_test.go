@@ -238,17 +238,7 @@ func TestCheckpointKeepsPartRowGroupsButDropsDeletedOnes(t *testing.T) {
 	require.NoError(t, db.QueryRowContext(t.Context(), "SELECT current_setting('memory_limit')").Scan(&limit))
 	require.Equal(t, "700.0 MiB", limit)
 	groups := func() []int64 {
-		rows, err := db.QueryContext(t.Context(), "SELECT max(count) FROM pragma_storage_info('meta.rg_probe') WHERE column_id = 0 GROUP BY row_group_id ORDER BY row_group_id")
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []int64
-		for rows.Next() {
-			var n int64
-			require.NoError(t, rows.Scan(&n))
-			out = append(out, n)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return storetest.Column[int64](t, db, "SELECT max(count) FROM pragma_storage_info('meta.rg_probe') WHERE column_id = 0 GROUP BY row_group_id ORDER BY row_group_id")
 	}
 	require.NoError(t, db.Write(t.Context(), func(tx *store.Tx) error { return tx.Exec("CREATE TABLE meta.rg_probe (i BIGINT)") }))
 	// Two transactions of a row group and a bit each.

@@ -24,3 +24,19 @@ func Count(t testing.TB, db *store.DB, query string, args ...any) int64 {
 	require.NoError(t, db.QueryRowContext(t.Context(), query, args...).Scan(&n), query)
 	return n
 }
+
+// Column runs a query returning one column and gives its values in order.
+func Column[T any](t testing.TB, db *store.DB, query string, args ...any) []T {
+	t.Helper()
+	rows, err := db.QueryContext(t.Context(), query, args...)
+	require.NoError(t, err, query)
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		require.NoError(t, rows.Scan(&v), query)
+		out = append(out, v)
+	}
+	require.NoError(t, rows.Err(), query)
+	return out
+}
